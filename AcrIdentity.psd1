@@ -1,6 +1,6 @@
 @{
     RootModule           = 'AcrIdentity.psm1'
-    ModuleVersion        = '0.1.0'
+    ModuleVersion        = '0.1.0'  # the build writes Directory.Build.props' Version here in out/
     GUID                 = '4f7c2f8e-3b1d-4c5a-9a57-0c6b1d2e8a41'
     Author               = 'AcrIdentity contributors'
     CompanyName          = 'AcrIdentity'

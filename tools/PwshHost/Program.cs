@@ -206,7 +206,7 @@ internal static class Formatter
             return string.Empty;
         }
 
-        if (value is string || value.GetType().IsPrimitive || value is decimal || value is DateTime || value is DateTimeOffset || value is Guid || value is Enum)
+        if (value is string || value.GetType().IsPrimitive || value is decimal || value is DateTime || value is DateTimeOffset || value is Guid || value is Enum || value is Version || value is TimeSpan || value is Uri)
         {
             return value + Environment.NewLine;
         }

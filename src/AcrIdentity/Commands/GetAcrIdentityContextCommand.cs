@@ -1,0 +1,36 @@
+using System.Management.Automation;
+using AcrIdentity.Engine.Auth;
+using AcrIdentity.Hosting;
+
+namespace AcrIdentity.Commands
+{
+    /// <summary>
+    /// Which context the module would use now, and from where (Connect-AcrIdentity, the Az context, a managed
+    /// identity, environment credentials), confirmed by an authenticated ARM call.
+    /// </summary>
+    [Cmdlet(VerbsCommon.Get, "AcrIdentityContext")]
+    [OutputType(typeof(AcrIdentityContext))]
+    public sealed class GetAcrIdentityContextCommand : AcrCmdlet
+    {
+        /// <summary>Check this subscription (ID or name) instead of the context's own.</summary>
+        [Parameter]
+        [Alias("SubscriptionId")]
+        [ValidateNotNullOrEmpty]
+        public string? Subscription { get; set; }
+
+        protected override void ProcessRecord()
+        {
+            var bridge = new PipelineBridge();
+            // The Az context only matters without a Connect-AcrIdentity context; skip the Get-AzContext call then.
+            AzContextSnapshot? az = Session.Current is null ? AzContextReader.Read(this, bridge) : null;
+            var request = new ResolveRequest { AzContext = az, SubscriptionId = Subscription };
+
+            // Pending the engine's Session.VerifyAsync (contracts.md): only MI/env/connect paths call ARM here.
+            ModuleContext? context = RunEngine(bridge, (host, ct) => CredentialResolver.ResolveAsync(request, host, ct));
+            if (context is not null)
+            {
+                WriteObject(ContextOutput.From(context));
+            }
+        }
+    }
+}
