@@ -87,7 +87,7 @@ namespace AcrIdentity.Engine.Arm
             string path = (resourceIdOrPath ?? string.Empty).Split('?')[0].TrimEnd('/');
             if (path.Length == 0) return false;
             // A collection path parses as a resource ID once a placeholder name is appended.
-            return TryForId(path, out apiVersion) || TryForId(path + "/_", out apiVersion);
+            return TryForId(path, out apiVersion) || TryForId(path + "/00000000-0000-0000-0000-000000000000", out apiVersion);
         }
 
         private static bool TryForId(string path, out string apiVersion)
