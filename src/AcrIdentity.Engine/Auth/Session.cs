@@ -77,6 +77,17 @@ namespace AcrIdentity.Engine.Auth
             return context;
         }
 
+        /// <summary>
+        /// Confirms a context with one authenticated ARM call (GET /subscriptions/{id}) and returns it with the
+        /// subscription name and tenant ARM reports. Throws EngineException when the sign-in or subscription fails.
+        /// </summary>
+        public static Task<ModuleContext> VerifyAsync(ModuleContext context, IEngineHost host, CancellationToken cancellationToken)
+        {
+            if (context == null) throw new ArgumentNullException(nameof(context));
+            if (host == null) throw new ArgumentNullException(nameof(host));
+            return Subscriptions.SelectAsync(context, NonEmpty(context.SubscriptionId), validate: true, host, cancellationToken);
+        }
+
         /// <summary>Forgets the Connect-AcrIdentity context; returns it, or null when there was none.</summary>
         public static ModuleContext? Disconnect() => Interlocked.Exchange(ref s_current, null);
 
