@@ -15,7 +15,7 @@ public sealed class ScriptResult
     public required IReadOnlyList<DebugRecord> Debug { get; init; }
     public required IReadOnlyList<InformationRecord> Information { get; init; }
 
-    /// <summary>The error that stopped the script (a terminating error), if any; it is also in Errors.</summary>
+    /// <summary>The terminating error that stopped the script (statement- or script-terminating), if any; it is also in Errors.</summary>
     public ErrorRecord? Terminating { get; init; }
 
     public PSObject Single()
@@ -81,9 +81,10 @@ public sealed class PowerShellSession : IDisposable
     {
         using PowerShell ps = PowerShell.Create();
         ps.Runspace = _runspace;
-        ps.AddScript("$VerbosePreference = 'Continue'; $DebugPreference = 'Continue'; $InformationPreference = 'Continue'", useLocalScope: false);
+        ps.AddScript("$VerbosePreference = 'Continue'; $DebugPreference = 'Continue'; $InformationPreference = 'Continue'; $global:AcrTestTerminating = $null", useLocalScope: false);
         ps.AddStatement();
-        ps.AddScript(script, useLocalScope: true);
+        // try/catch sees statement-terminating errors (ThrowTerminatingError), which Invoke does not throw.
+        ps.AddScript("try {\n" + script + "\n} catch { $global:AcrTestTerminating = $_ }", useLocalScope: true);
         foreach (object? a in args)
         {
             ps.AddArgument(a);
@@ -103,6 +104,8 @@ public sealed class PowerShellSession : IDisposable
             terminating = ex.ErrorRecord;
         }
 
+        terminating ??= _runspace.SessionStateProxy.GetVariable("AcrTestTerminating") as ErrorRecord
+            ?? (_runspace.SessionStateProxy.GetVariable("AcrTestTerminating") as PSObject)?.BaseObject as ErrorRecord;
         var errors = ps.Streams.Error.ToList();
         if (terminating is not null)
         {
