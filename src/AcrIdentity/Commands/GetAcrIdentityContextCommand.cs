@@ -25,8 +25,12 @@ namespace AcrIdentity.Commands
             AzContextSnapshot? az = Session.Current is null ? AzContextReader.Read(this, bridge) : null;
             var request = new ResolveRequest { AzContext = az, SubscriptionId = Subscription };
 
-            // Pending the engine's Session.VerifyAsync (contracts.md): only MI/env/connect paths call ARM here.
-            ModuleContext? context = RunEngine(bridge, (host, ct) => CredentialResolver.ResolveAsync(request, host, ct));
+            ModuleContext? context = RunEngine(bridge, async (host, ct) =>
+            {
+                ModuleContext resolved = await CredentialResolver.ResolveAsync(request, host, ct).ConfigureAwait(false);
+                // Prove the credentials now (the subscription name comes from ARM), whatever the source.
+                return await Session.VerifyAsync(resolved, host, ct).ConfigureAwait(false);
+            });
             if (context is not null)
             {
                 WriteObject(ContextOutput.From(context));
