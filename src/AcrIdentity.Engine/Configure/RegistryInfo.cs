@@ -1,0 +1,26 @@
+using Azure.Core;
+
+namespace AcrIdentity.Engine.Configure
+{
+    /// <summary>A registry as ARM reports it.</summary>
+    public sealed class RegistryInfo
+    {
+        internal RegistryInfo(ResourceIdentifier id, string loginServer, bool abacMode, string? location)
+        {
+            Id = id;
+            LoginServer = loginServer;
+            AbacMode = abacMode;
+            Location = location;
+        }
+
+        public ResourceIdentifier Id { get; }
+        public string Name => Id.Name;
+        /// <summary>As ARM reports it, lowercased (login servers are case-insensitive host names).</summary>
+        public string LoginServer { get; }
+        /// <summary>roleAssignmentMode = AbacRepositoryPermissions: only the repository roles grant pulls.</summary>
+        public bool AbacMode { get; }
+        public string? Location { get; }
+
+        public override string ToString() => $"{Name} ({LoginServer})";
+    }
+}
