@@ -168,9 +168,11 @@ namespace AcrIdentity.Engine.Arm
         {
             string? asyncOp = first.Header("Azure-AsyncOperation");
             string? location = first.Header("Location");
-            bool started = first.Status == 201 || first.Status == 202;
-            bool provisioning = (method == "PUT" || method == "PATCH") && IsRunning(ProvisioningState(first.Body));
-            if (!(started && (asyncOp != null || location != null)) && !provisioning) return first;
+            bool running = (method == "PUT" || method == "PATCH") && IsRunning(ProvisioningState(first.Body));
+            // Azure-AsyncOperation wins; Location means "poll me" only on 202 (on 201 it is just the new resource's URL).
+            bool pollOperation = asyncOp != null && (first.Status == 201 || first.Status == 202 || running);
+            bool pollLocation = !pollOperation && location != null && first.Status == 202;
+            if (!pollOperation && !pollLocation && !running) return first;
 
             int progressId = Interlocked.Increment(ref s_progressId);
             string activity = $"Waiting for {method} {ShortName(path)}";
@@ -178,12 +180,12 @@ namespace AcrIdentity.Engine.Arm
             ArmResponse last = first;
             try
             {
-                if (started && asyncOp != null)
+                if (pollOperation)
                 {
                     while (true)
                     {
                         await WaitAsync(last, watch, path, progressId, activity, "InProgress", cancellationToken).ConfigureAwait(false);
-                        last = await SendUriAsync("GET", new Uri(asyncOp), path, null, cancellationToken).ConfigureAwait(false);
+                        last = await SendUriAsync("GET", new Uri(asyncOp!), path, null, cancellationToken).ConfigureAwait(false);
                         string? status = ArmErrors.Text(last.Object, "status");
                         if (IsSucceeded(status)) break;
                         if (IsFailed(status))
@@ -194,12 +196,20 @@ namespace AcrIdentity.Engine.Arm
                     }
                     return await FinalAsync(method, path, apiVersion, location, last, cancellationToken).ConfigureAwait(false);
                 }
-                if (started && location != null)
+                if (pollLocation)
                 {
                     while (true)
                     {
                         await WaitAsync(last, watch, path, progressId, activity, "Accepted", cancellationToken).ConfigureAwait(false);
-                        last = await SendUriAsync("GET", new Uri(location), path, null, cancellationToken).ConfigureAwait(false);
+                        try
+                        {
+                            last = await SendUriAsync("GET", new Uri(location!), path, null, cancellationToken).ConfigureAwait(false);
+                        }
+                        catch (ArmRequestException gone) when (method == "DELETE" && gone.Status == 404)
+                        {
+                            // A deleted resource's operation URL may vanish with it: that is success.
+                            return new ArmResponse(method, path, 204, last.Headers, null);
+                        }
                         if (last.Status != 202) break;
                     }
                     if ((method == "PUT" || method == "PATCH") && last.Body == null)

@@ -85,6 +85,9 @@ namespace AcrIdentity.Engine.Configure
         /// </summary>
         public Func<string, string, CancellationToken, Task<bool>>? Approve { get; set; }
 
+        /// <summary>Read and plan only (-WhatIf): no step is run, each stays Planned.</summary>
+        public bool PlanOnly { get; set; }
+
         /// <summary>First wait after PrincipalNotFound (doubles up to 30 s).</summary>
         public TimeSpan PropagationRetryDelay { get; set; } = TimeSpan.FromSeconds(2);
     }

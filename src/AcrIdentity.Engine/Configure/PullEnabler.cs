@@ -147,7 +147,7 @@ namespace AcrIdentity.Engine.Configure
                 foreach (string warning in strategy.Warnings(state, registry)) _host.WriteWarning(warning);
 
                 await PlanAsync(outcome, strategy, state, want, registry, role, request, ct).ConfigureAwait(false);
-                await ApplyAsync(outcome, strategy, state, want, registry, role, request, ct).ConfigureAwait(false);
+                if (!request.PlanOnly) await ApplyAsync(outcome, strategy, state, want, registry, role, request, ct).ConfigureAwait(false);
             }
             catch (EngineException ex)
             {
