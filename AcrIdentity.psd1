@@ -14,6 +14,7 @@
         'Connect-AcrIdentity'
         'Disconnect-AcrIdentity'
         'Get-AcrIdentityContext'
+        'Enable-AcrManagedIdentityPull'
     )
     VariablesToExport    = @()
     AliasesToExport      = @()

@@ -1,0 +1,210 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using System.Threading;
+using System.Threading.Tasks;
+using AcrIdentity.Engine.Auth;
+using AcrIdentity.Engine.Configure;
+using AcrIdentity.Engine.Targets;
+using AcrIdentity.Hosting;
+
+namespace AcrIdentity.Commands
+{
+    /// <summary>
+    /// Identity on the target → pull role on the registry → target switched to identity pulls, in one command,
+    /// for every target kind. Plans first; -WhatIf prints each planned step and writes nothing.
+    /// </summary>
+    [Cmdlet(VerbsLifecycle.Enable, "AcrManagedIdentityPull", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+    [OutputType(typeof(ManagedIdentityPullResult))]
+    public sealed class EnableAcrManagedIdentityPullCommand : AcrCmdlet
+    {
+        /// <summary>The target: web/function app (or slot), container group, VM, scale set, AKS cluster or container app.</summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [Alias("Id")]
+        [AllowEmptyString]
+        public string ResourceId { get; set; } = string.Empty;
+
+        /// <summary>Name, login server or resource ID of the registry, or the object Get-AzContainerRegistry returns.</summary>
+        [Parameter(Mandatory = true, Position = 1)]
+        [AzReferenceTransformation("Id", "LoginServer", "Name")]
+        [ValidateNotNullOrEmpty]
+        public string Registry { get; set; } = string.Empty;
+
+        [Parameter]
+        [ValidateSet("SystemAssigned", "UserAssigned")]
+        public string? IdentityType { get; set; }
+
+        /// <summary>Name, resource ID, client ID or principal ID of a user-assigned identity, or the object Get-AzUserAssignedIdentity returns.</summary>
+        [Parameter]
+        [AzReferenceTransformation("Id", "ClientId", "PrincipalId", "Name")]
+        [ValidateNotNullOrEmpty]
+        public string? UserAssignedIdentity { get; set; }
+
+        /// <summary>Configure this slot of the web app (each slot has its own identity and settings).</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? Slot { get; set; }
+
+        /// <summary>Configure the site and every slot.</summary>
+        [Parameter]
+        public SwitchParameter IncludeSlots { get; set; }
+
+        /// <summary>ABAC-mode registries: limit the grant to this repository (or a prefix ending in '/').</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? Repository { get; set; }
+
+        /// <summary>How long to keep retrying while a new identity replicates (PrincipalNotFound).</summary>
+        [Parameter]
+        public TimeSpan PropagationTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+        /// <summary>Assign the pull role even when a broader role (Owner, Contributor, AcrPush) already grants pull.</summary>
+        [Parameter]
+        public SwitchParameter Force { get; set; }
+
+        protected override void BeginProcessing()
+        {
+            base.BeginProcessing();
+            if (Slot is not null && IncludeSlots.IsPresent)
+            {
+                ThrowInvalidArgument("ConflictingSlotParameters", "-Slot picks one slot and -IncludeSlots picks the site and every slot; use one of them.",
+                    "Leave out -Slot or -IncludeSlots.");
+            }
+            if (IdentityType == "SystemAssigned" && UserAssignedIdentity is not null)
+            {
+                ThrowInvalidArgument("ConflictingIdentityType", "-IdentityType SystemAssigned and -UserAssignedIdentity contradict each other.",
+                    "Leave out -UserAssignedIdentity for the system-assigned identity, or use -IdentityType UserAssigned with it.");
+            }
+            if (PropagationTimeout < TimeSpan.Zero)
+            {
+                ThrowInvalidArgument("InvalidPropagationTimeout", "-PropagationTimeout cannot be negative.", "Pass a duration such as (New-TimeSpan -Minutes 5).");
+            }
+        }
+
+        protected override void ProcessRecord()
+        {
+            var bridge = new PipelineBridge();
+            AzContextSnapshot? az = Session.Current is null ? AzContextReader.Read(this, bridge) : null;
+            bool whatIf = IsWhatIf();
+            var request = new EnableRequest
+            {
+                ResourceId = ResourceId,
+                Registry = Registry,
+                IdentityType = IdentityType is null ? null : (PullIdentityType?)Enum.Parse(typeof(PullIdentityType), IdentityType),
+                UserAssignedIdentity = UserAssignedIdentity,
+                Slot = Slot,
+                IncludeSlots = IncludeSlots.IsPresent,
+                Repository = Repository,
+                PropagationTimeout = PropagationTimeout,
+                Force = Force.IsPresent,
+                PlanOnly = whatIf,
+                // -Confirm: asked on the pipeline thread before each write; "No" stops that target there.
+                Approve = whatIf ? null : (target, action, ct) => bridge.InvokeOnPipelineAsync(c => c.ShouldProcess(target, action), ct),
+            };
+
+            IReadOnlyList<EnableOutcome>? outcomes = RunEngine(bridge, async (host, ct) =>
+            {
+                ModuleContext context = await CredentialResolver.ResolveAsync(new ResolveRequest { AzContext = az }, host, ct).ConfigureAwait(false);
+                return await new PullEnabler(context, host).EnableAsync(request, ct).ConfigureAwait(false);
+            }, terminating: false);
+            if (outcomes is null) return;
+
+            foreach (EnableOutcome outcome in outcomes)
+            {
+                if (whatIf)
+                {
+                    foreach (PullStep step in outcome.Steps.Where(s => s.Action != StepAction.None))
+                    {
+                        ShouldProcess(outcome.TargetId, step.Description);
+                    }
+                    if (outcome.Error is not null) WriteError(ToErrorRecord(outcome.Error));
+                    continue;
+                }
+                if (outcome.Steps.Count > 0) WriteObject(ToResult(outcome));
+                if (outcome.Error is not null) WriteError(ToErrorRecord(outcome.Error));
+            }
+        }
+
+        private bool IsWhatIf()
+        {
+            if (MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? value))
+            {
+                return value is SwitchParameter s ? s.IsPresent : LanguagePrimitives.IsTrue(value);
+            }
+            return LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
+        }
+
+        private static ManagedIdentityPullResult ToResult(EnableOutcome o)
+        {
+            string status = o.Error is not null ? "Failed" : o.Declined ? "Declined" : o.Changed ? "Configured" : "AlreadyConfigured";
+            return new ManagedIdentityPullResult
+            {
+                ResourceId = o.TargetId,
+                TargetKind = o.TargetKind,
+                Registry = o.Registry?.Id.ToString() ?? string.Empty,
+                RegistryLoginServer = o.Registry?.LoginServer ?? string.Empty,
+                IdentityType = o.Identity?.Type.ToString() ?? string.Empty,
+                IdentityResourceId = o.Identity?.ResourceId,
+                PrincipalId = o.Identity?.PrincipalId,
+                ClientId = o.Identity?.ClientId,
+                RoleName = o.Role?.Name ?? string.Empty,
+                Repository = o.Role?.Repository,
+                RoleAssignmentId = o.RoleAssignmentId,
+                Status = status,
+                Images = o.Images.ToArray(),
+                Error = o.Error?.Message,
+                Steps = o.Steps.Select((s, i) => new ManagedIdentityPullStep
+                {
+                    Order = i + 1,
+                    Step = s.Kind.ToString(),
+                    Action = s.Action.ToString(),
+                    Outcome = s.Outcome.ToString(),
+                    Description = s.Description,
+                    ResourceId = s.ResourceId,
+                    Detail = s.Detail,
+                    Error = s.Error?.Message,
+                }).ToArray(),
+            };
+        }
+    }
+
+    /// <summary>
+    /// Accepts the objects Az cmdlets return (and our own results) where a string ID is expected: the first of the
+    /// named properties that holds a non-empty string wins. Strings pass through.
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
+    internal sealed class AzReferenceTransformationAttribute : ArgumentTransformationAttribute
+    {
+        private readonly string[] _properties;
+
+        public AzReferenceTransformationAttribute(params string[] properties)
+        {
+            _properties = properties;
+        }
+
+        public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData)
+        {
+            object? value = inputData is PSObject pso ? pso.BaseObject : inputData;
+            if (value is null || value is string) return value;
+            if (value is IDictionary dictionary)
+            {
+                foreach (string name in _properties)
+                {
+                    foreach (object? key in dictionary.Keys)
+                    {
+                        if (key is not null && string.Equals(key.ToString(), name, StringComparison.OrdinalIgnoreCase) && dictionary[key] is { } v && v.ToString() is { Length: > 0 } text) return text;
+                    }
+                }
+                return inputData;
+            }
+            PSObject wrapped = inputData as PSObject ?? PSObject.AsPSObject(value);
+            foreach (string name in _properties)
+            {
+                if (wrapped.Properties[name]?.Value is { } v && v.ToString() is { Length: > 0 } text) return text;
+            }
+            return value is Guid g ? g.ToString() : (object)value.ToString()!;
+        }
+    }
+}
