@@ -1,0 +1,33 @@
+using System.Collections.Concurrent;
+
+namespace AcrIdentity.Sandbox.Behaviour;
+
+/// <summary>
+/// Runtime switches (also set from the scenario's "behaviours" section). All are off by default except
+/// the rate-limit headers, which every ARM reply carries.
+/// </summary>
+public sealed class Behaviours
+{
+    /// <summary>A new principal is unknown to role-assignment PUTs without principalType for this long.</summary>
+    public TimeSpan ReplicationDelay { get; set; }
+
+    /// <summary>Added to every ARM, Resource Graph and token reply.</summary>
+    public TimeSpan Latency { get; set; }
+
+    /// <summary>Default duration of long-running writes (ACI, VM/VMSS, AKS, container apps).</summary>
+    public TimeSpan LroDuration { get; set; }
+
+    /// <summary>Per LRO kind ("containerGroups", "virtualMachines", "managedClusters", "containerApps").</summary>
+    public ConcurrentDictionary<string, TimeSpan> LroDurations { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    public TimeSpan LroDurationFor(string? kind) =>
+        kind is null ? TimeSpan.Zero : LroDurations.TryGetValue(kind, out var d) ? d : LroDuration;
+
+    public Throttling Throttling { get; } = new();
+    public FaultInjector Faults { get; } = new();
+
+    /// <summary>Resource Graph per-caller quota: queries per 5 s window (x-ms-user-quota-* headers); 429 when
+    /// exceeded and <see cref="ArgThrottlingEnabled"/>.</summary>
+    public int ArgQuotaPerWindow { get; set; } = 15;
+    public bool ArgThrottlingEnabled { get; set; }
+}
