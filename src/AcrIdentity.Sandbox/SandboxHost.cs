@@ -84,7 +84,7 @@ public sealed class SandboxHost : IAsyncDisposable
     [
         new Arm.ArmArea(),
         new Arg.ArgArea(),
-        // auth/registry areas are added here by their owner
+        new Auth.IdentityArea(),   // Entra, managed identity, registries (Auth/, Registry/)
     ];
 
     public SandboxContext Context { get; }
@@ -120,6 +120,11 @@ public sealed class SandboxHost : IAsyncDisposable
             foreach (var a in areas) a.ConfigureKestrel(k, ctx);
         });
         foreach (var a in areas) a.ConfigureServices(builder, ctx);
+        // Scenario registries were loaded before the registry area existed: give them real login servers now
+        // (the world rewrites references to the placeholder <name>.azurecr.io in sites, containers, apps).
+        if (ctx.RegistryFrontEnd is { } front)
+            foreach (var r in world.Registries())
+                world.SetLoginServer(r.Id, front.AssignLoginServer(r.Id, r.Name));
 
         var app = builder.Build();
         app.UseMiddleware<BehaviourMiddleware>(ctx);

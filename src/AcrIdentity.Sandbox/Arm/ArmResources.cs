@@ -193,7 +193,7 @@ static class ArmResources
 
     static WorldError? LinkedCheck(ArmRequest r, string type, string id, IReadOnlyList<string> identityIds)
     {
-        const string assign = "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action";
+        const string assign = "Microsoft.ManagedIdentity/userAssignedIdentities/*/assign/action"; // the literal action ARM checks
         var denied = identityIds.Where(i => !r.World.IsAllowed(r.Caller.ObjectId, assign, i)).ToList();
         if (denied.Count == 0) return null;
         return new WorldError(403, "LinkedAuthorizationFailed",

@@ -57,15 +57,44 @@ public sealed partial class World
         }
     }
 
-    /// <summary>Set by the registry area once the registry's front end listens.</summary>
+    /// <summary>Gives a registry its login server and rewrites every reference to the old one (image names,
+    /// registry credentials, linuxFxVersion) so scenario resources point at the live front end.</summary>
     public void SetLoginServer(string registryId, string loginServer)
     {
         lock (Gate)
         {
             var e = Entry(registryId) ?? throw new InvalidOperationException($"No registry {registryId}.");
-            ((JsonObject)e.Body["properties"]!)["loginServer"] = loginServer;
+            var props = (JsonObject)e.Body["properties"]!;
+            var old = props["loginServer"]?.GetValue<string>();
+            props["loginServer"] = loginServer;
+            if (old is not null && !old.Equals(loginServer, StringComparison.OrdinalIgnoreCase))
+                foreach (var r in Resources.Values)
+                {
+                    if (r == e) continue;
+                    ReplaceStrings(r.Body, old, loginServer);
+                    if (r.SiteConfig is not null) ReplaceStrings(r.SiteConfig, old, loginServer);
+                }
         }
         RaiseChanged();
+    }
+
+    static void ReplaceStrings(JsonNode node, string from, string to)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (var (k, v) in o.ToList())
+                    if (v is JsonValue jv && jv.TryGetValue<string>(out var s) && s.Contains(from, StringComparison.OrdinalIgnoreCase))
+                        o[k] = s.Replace(from, to, StringComparison.OrdinalIgnoreCase);
+                    else if (v is not null) ReplaceStrings(v, from, to);
+                break;
+            case JsonArray a:
+                for (int i = 0; i < a.Count; i++)
+                    if (a[i] is JsonValue jv && jv.TryGetValue<string>(out var s) && s.Contains(from, StringComparison.OrdinalIgnoreCase))
+                        a[i] = s.Replace(from, to, StringComparison.OrdinalIgnoreCase);
+                    else if (a[i] is { } child) ReplaceStrings(child, from, to);
+                break;
+        }
     }
 
     RegistryInfo ToRegistryInfo(ResourceEntry e)
