@@ -80,4 +80,41 @@ public sealed class ManagedIdentityTests
         }, "--identity", "--client-id", Guid.NewGuid().ToString());
         Assert.Equal("AuthenticationError", (string?)result["category"]);
     }
+
+    [Fact]
+    public async Task Connect_with_identity_becomes_the_context_the_resolver_returns()
+    {
+        var op = _sbx.Host.Endpoints.Operator;
+        var result = await Child.RunAsync(new Dictionary<string, string?>
+        {
+            ["IDENTITY_ENDPOINT"] = op.IdentityEndpoint,
+            ["IDENTITY_HEADER"] = op.IdentityHeader,
+            [CredentialResolver.EnvironmentVariable] = _sbx.Host.EndpointsFile,
+        }, "connect-identity");
+        Assert.True(result["reason"] is null, result.ToJsonString());
+        Assert.Equal("ConnectAcrIdentity", (string?)result["connectedSource"]);
+        Assert.Equal("ConnectAcrIdentity", (string?)result["source"]);
+        Assert.True((bool?)result["sameAsConnected"]);
+        Assert.Equal("ManagedIdentity", (string?)result["accountType"]);
+        Assert.Equal(200, (int?)result["status"]);
+    }
+
+    [Fact]
+    public async Task Explicit_identity_wins_over_a_connected_service_principal()
+    {
+        var op = _sbx.Host.Endpoints.Operator;
+        var result = await Child.RunAsync(new Dictionary<string, string?>
+        {
+            ["IDENTITY_ENDPOINT"] = op.IdentityEndpoint,
+            ["IDENTITY_HEADER"] = op.IdentityHeader,
+            ["CHILD_APP_ID"] = op.ClientId,
+            ["CHILD_SECRET"] = op.ClientSecret,
+            [CredentialResolver.EnvironmentVariable] = _sbx.Host.EndpointsFile,
+        }, "connect-sp-then-identity");
+        Assert.True(result["reason"] is null, result.ToJsonString());
+        Assert.Equal("ConnectAcrIdentity", (string?)result["connectedSource"]);
+        Assert.Equal("ManagedIdentity", (string?)result["source"]);
+        Assert.Equal(200, (int?)result["status"]);
+        Assert.DoesNotContain(op.ClientSecret, (string?)result["streams"]);
+    }
 }

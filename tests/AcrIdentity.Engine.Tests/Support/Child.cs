@@ -6,7 +6,10 @@ namespace AcrIdentity.Engine.Tests.Support;
 /// <summary>Runs ChildProgram in a fresh process with exactly the resolver variables given.</summary>
 public static class Child
 {
-    public static async Task<JsonObject> ResolveAsync(IDictionary<string, string?> environment, params string[] args)
+    public static Task<JsonObject> ResolveAsync(IDictionary<string, string?> environment, params string[] args) =>
+        RunAsync(environment, new[] { "resolve" }.Concat(args).ToArray());
+
+    public static async Task<JsonObject> RunAsync(IDictionary<string, string?> environment, params string[] args)
     {
         string dll = typeof(ChildProgram).Assembly.Location;
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -16,7 +19,6 @@ public static class Child
         psi.ArgumentList.Add("--depsfile");
         psi.ArgumentList.Add(Path.ChangeExtension(dll, ".deps.json"));
         psi.ArgumentList.Add(dll);
-        psi.ArgumentList.Add("resolve");
         foreach (var a in args) psi.ArgumentList.Add(a);
         foreach (var name in EnvScope.ResolverVariables) psi.Environment.Remove(name);
         foreach (var kv in environment) psi.Environment[kv.Key] = kv.Value;
