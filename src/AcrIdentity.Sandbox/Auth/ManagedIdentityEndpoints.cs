@@ -59,8 +59,8 @@ public static class ManagedIdentityEndpoints
         // Legacy MSI_ENDPOINT. az 2.45 (msrestazure get_msi_token) POSTs a form {resource, client_id|object_id|
         // msi_res_id} with Metadata: true; the 2017-09-01 App Service form GETs ?resource=&api-version=&clientid=
         // with a "secret" header (also what MSAL.NET sends when MSI_SECRET is set).
+        // One template serves ".../token" and ".../token/" (routing ignores a trailing slash).
         app.Map("/{key}/msi/token", (Delegate)MsiAsync);
-        app.Map("/{key}/msi/token/", (Delegate)MsiAsync);
 
         async Task<IResult> MsiAsync(HttpRequest req, string key)
         {

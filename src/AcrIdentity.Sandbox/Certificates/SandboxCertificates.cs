@@ -81,7 +81,9 @@ public sealed class SandboxCertificates : IDisposable
         req.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         req.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
         var now = DateTimeOffset.UtcNow;
-        using var issued = req.Create(ca, now.AddDays(-1), now.AddYears(5), RandomSerial());
+        // An RSA key under the ECDSA CA: sign with the CA's key explicitly.
+        using var caKey = ca.GetECDsaPrivateKey() ?? throw new InvalidOperationException("the sandbox CA has no ECDSA private key");
+        using var issued = req.Create(ca.SubjectName, X509SignatureGenerator.CreateForECDsa(caKey), now.AddDays(-1), now.AddYears(5), RandomSerial());
         WriteAtomic(key, rsa.ExportPkcs8PrivateKeyPem());
         WriteAtomic(crt, issued.ExportCertificatePem());
         return X509Certificate2.CreateFromPemFile(crt, key);

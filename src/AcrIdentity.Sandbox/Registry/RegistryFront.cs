@@ -19,10 +19,10 @@ public sealed class RegistryFront
     readonly TokenService _aad;
     readonly RegistryTokens _tokens;
     readonly RegistryAccess _access;
-    readonly Func<HttpClient?> _backend;
+    readonly Func<Task<HttpClient?>> _backend;
 
     public RegistryFront(string registryId, string loginServer, IIdentityWorld world, TokenService aad, RegistryTokens tokens,
-        Func<HttpClient?> backend)
+        Func<Task<HttpClient?>> backend)
     {
         _registryId = registryId;
         _loginServer = loginServer;
@@ -173,7 +173,7 @@ public sealed class RegistryFront
                 return;
             }
         }
-        var backend = _backend();
+        var backend = await _backend().ConfigureAwait(false);
         if (backend is null)
         {
             await RegistryError(503, "UNAVAILABLE", "the registry's storage is not running (StartRegistries is off)").ExecuteAsync(ctx).ConfigureAwait(false);

@@ -103,7 +103,7 @@ public sealed class RegistryHosting : IAsyncDisposable
 
     async Task StartOneAsync(Hosted h, CancellationToken ct)
     {
-        var front = new RegistryFront(h.Id, h.LoginServer, _world, _aad, _tokens, () => h.Process?.Client);
+        var front = new RegistryFront(h.Id, h.LoginServer, _world, _aad, _tokens, () => BackendAsync(h));
         h.Front = await LoopbackServer.StartAsync(_certs.Tls, front.Map, ct, h.Port).ConfigureAwait(false);
         if (!_startProcesses) return;
         var dir = Path.Combine(_stateDir, "registries", SafeName(h.Name));
@@ -113,6 +113,17 @@ public sealed class RegistryHosting : IAsyncDisposable
         h.Process = await RegistryProcess.StartAsync(dir, $"https://{h.LoginServer}/oauth2/token", h.LoginServer,
             RegistryTokens.Issuer, bundle, ct).ConfigureAwait(false);
         await SeedAsync(h, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The registry process's client once it runs: data-plane calls that arrive while it starts wait for it.</summary>
+    static async Task<HttpClient?> BackendAsync(Hosted h)
+    {
+        if (h.Process is null && h.Started is { } started)
+        {
+            try { await started.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false); }
+            catch (Exception) { /* answered as unavailable below */ }
+        }
+        return h.Process?.Client;
     }
 
     async Task SeedAsync(Hosted h, CancellationToken ct)
