@@ -25,6 +25,7 @@ public sealed class IdentityArea : ISandboxArea, ICallerResolver, IRegistryFront
     LoopbackServer? _identityServer;
     SandboxContext? _ctx;
     int _syncQueued;
+    volatile bool _started;
 
     public TokenService Tokens => _tokens ?? throw new InvalidOperationException("the identity area is not configured yet");
     public RegistryHosting Registries => _registries ?? throw new InvalidOperationException("the identity area is not configured yet");
@@ -69,6 +70,8 @@ public sealed class IdentityArea : ISandboxArea, ICallerResolver, IRegistryFront
         await SyncMachinesAsync(ct).ConfigureAwait(false);
         await registriesStarted.ConfigureAwait(false);
         _world!.Changed += OnWorldChanged;
+        // From now on this area rewrites endpoints.json itself; the host writes the first one when every area is up.
+        _started = true;
     }
 
     // ---- ICallerResolver (ARM, Resource Graph) ----
@@ -170,8 +173,7 @@ public sealed class IdentityArea : ISandboxArea, ICallerResolver, IRegistryFront
             }
             foreach (var r in _world.Registries())
                 e.Registries[r.Name] = new RegistryEndpoint { Id = r.Id, LoginServer = r.LoginServer };
-            if (changed || !File.Exists(Path.Combine(ctx.Options.StateDir, "endpoints.json")))
-                await EndpointsFile.WriteAsync(ctx, ct).ConfigureAwait(false);
+            if (changed && _started) await EndpointsFile.WriteAsync(ctx, ct).ConfigureAwait(false);
         }
         finally
         {
