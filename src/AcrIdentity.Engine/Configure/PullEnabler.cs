@@ -77,9 +77,18 @@ namespace AcrIdentity.Engine.Configure
                 : $"Registry {registry.Name} is in legacy (RBAC) mode: granting {role.Name}.");
 
             PullIdentity? userAssigned = null;
+            EngineException? unresolvedGuid = null;
             if (!string.IsNullOrWhiteSpace(request.UserAssignedIdentity) && !strategy.FixedIdentity)
             {
-                userAssigned = await _identities.ResolveAsync(request.UserAssignedIdentity!, ct).ConfigureAwait(false);
+                try
+                {
+                    userAssigned = await _identities.ResolveAsync(request.UserAssignedIdentity!, ct).ConfigureAwait(false);
+                }
+                catch (EngineException ex) when (ex.Reason == "UserAssignedIdentityNotFound" && Guid.TryParse(request.UserAssignedIdentity, out _))
+                {
+                    // Maybe the target's own system-assigned principal ID: the target's read tells, with a better error.
+                    unresolvedGuid = ex;
+                }
             }
 
             if (request.IncludeSlots)
@@ -96,8 +105,8 @@ namespace AcrIdentity.Engine.Configure
             foreach (ResourceIdentifier target in targets)
             {
                 ct.ThrowIfCancellationRequested();
-                outcomes.Add(await EnableOneAsync(strategy, target, registry, role, userAssigned, request, ct).ConfigureAwait(false));
-                if (outcomes[outcomes.Count - 1].Declined && request.Approve != null) { /* keep going: each target is its own decision */ }
+                // Each target is its own decision and its own failure: one declined or failed slot does not stop the rest.
+                outcomes.Add(await EnableOneAsync(strategy, target, registry, role, userAssigned, unresolvedGuid, request, ct).ConfigureAwait(false));
             }
             return outcomes;
         }
@@ -133,13 +142,24 @@ namespace AcrIdentity.Engine.Configure
                 "Pass the ID of one of: " + TargetCatalog.SupportedTypes + ".", id.ToString());
 
         private async Task<EnableOutcome> EnableOneAsync(TargetStrategy strategy, ResourceIdentifier id, RegistryInfo registry, PullRole role,
-            PullIdentity? userAssigned, EnableRequest request, CancellationToken ct)
+            PullIdentity? userAssigned, EngineException? unresolvedGuid, EnableRequest request, CancellationToken ct)
         {
             var outcome = new EnableOutcome(id.ToString()) { TargetKind = strategy.Kind, Registry = registry, Role = role };
             try
             {
                 TargetState state = await strategy.ReadAsync(_arm, id, ct).ConfigureAwait(false);
                 if (strategy is WebAppTarget) outcome.TargetKind = WebAppTarget.KindOf(state);
+                if (unresolvedGuid != null)
+                {
+                    ManagedIdentityBlock own = state.Identity;
+                    if (own.SystemAssigned && string.Equals(request.UserAssignedIdentity?.Trim(), own.PrincipalId, StringComparison.OrdinalIgnoreCase))
+                    {
+                        throw new EngineException("SystemAssignedPrincipalGiven", EngineErrorCategory.InvalidArgument,
+                            $"'{request.UserAssignedIdentity}' is the principal ID of {state.Id.Name}'s own system-assigned identity, not a user-assigned identity.",
+                            "Use -IdentityType SystemAssigned (without -UserAssignedIdentity) for the target's own identity.", state.Id.ToString());
+                    }
+                    throw unresolvedGuid;
+                }
                 PullIdentity want = await ChooseIdentityAsync(strategy, state, userAssigned, request, ct).ConfigureAwait(false);
                 outcome.Identity = want;
                 strategy.Validate(state, want, registry);
@@ -186,16 +206,7 @@ namespace AcrIdentity.Engine.Configure
                 return fixedIdentity;
             }
 
-            if (userAssigned != null)
-            {
-                if (current.SystemAssigned && string.Equals(request.UserAssignedIdentity?.Trim(), current.PrincipalId, StringComparison.OrdinalIgnoreCase))
-                {
-                    throw new EngineException("SystemAssignedPrincipalGiven", EngineErrorCategory.InvalidArgument,
-                        $"'{request.UserAssignedIdentity}' is the principal ID of {state.Id.Name}'s own system-assigned identity, not a user-assigned identity.",
-                        "Use -IdentityType SystemAssigned (without -UserAssignedIdentity) for the target's own identity.", state.Id.ToString());
-                }
-                return userAssigned;
-            }
+            if (userAssigned != null) return userAssigned;
             if (request.IdentityType == PullIdentityType.UserAssigned)
             {
                 if (current.UserAssigned.Count != 1)

@@ -107,7 +107,7 @@ namespace AcrIdentity.Engine.Targets
             }
             var creds = new JsonArray();
             bool found = false;
-            foreach (JsonObject cred in Credentials(properties))
+            foreach (JsonObject cred in (Json.Arr(properties, "imageRegistryCredentials") ?? new JsonArray()).OfType<JsonObject>())
             {
                 if (string.Equals(Json.Str(cred, "server"), registry.LoginServer, StringComparison.OrdinalIgnoreCase))
                 {

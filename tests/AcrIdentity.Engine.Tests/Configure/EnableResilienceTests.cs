@@ -1,0 +1,207 @@
+using AcrIdentity.Engine.Configure;
+using AcrIdentity.Engine.Tests.Support;
+using AcrIdentity.Sandbox.Behaviour;
+
+namespace AcrIdentity.Engine.Tests.Configure;
+
+/// <summary>
+/// Azure's real failure modes: replication delay, throttling storms, server errors, and a failure at each write
+/// in turn. Every case ends configured (at once or after a rerun) with exactly one role assignment.
+/// </summary>
+[Collection(SandboxCollection.Name)]
+public sealed class EnableResilienceTests : IDisposable
+{
+    private const string AcrPull = "7f951dda-4ed3-4680-a7ca-43fe172d538d";
+    private readonly SandboxFixture _sbx;
+
+    public EnableResilienceTests(SandboxFixture sandbox)
+    {
+        _sbx = sandbox;
+        Reset();
+    }
+
+    public void Dispose() => Reset();
+
+    private void Reset()
+    {
+        var b = _sbx.Host.Behaviours;
+        b.Faults.Clear();
+        b.Throttling.Enabled = false;
+        b.Throttling.Reset();
+        b.ReplicationDelay = TimeSpan.Zero;
+        b.LroDuration = TimeSpan.Zero;
+        b.LroDurations.Clear();
+    }
+
+    private static async Task AssertConfiguredWebAppAsync(EnableWorld w, string app, string registryId)
+    {
+        var site = await w.GetAsync(app);
+        string principal = (string)site["identity"]!["principalId"]!;
+        var mine = (await w.AssignmentsAsync(registryId)).Where(a => (string?)a["properties"]!["principalId"] == principal).ToList();
+        Assert.Single(mine);
+        Assert.True((bool)(await w.GetAsync(app + "/config/web"))["properties"]!["acrUseManagedIdentityCreds"]!);
+        Assert.Single(await w.AssignmentsAsync(registryId));
+    }
+
+    [Theory]
+    [InlineData("PATCH", "/providers/Microsoft.Web/sites/", "Identity")]
+    [InlineData("PUT", "/roleAssignments/", "RoleAssignment")]
+    [InlineData("PATCH", "/config/web", "PullConfiguration")]
+    public async Task A_lasting_failure_at_each_write_stops_there_and_a_rerun_finishes_with_one_assignment(string method, string path, string failingStep)
+    {
+        var w = await EnableWorld.CreateAsync(_sbx.Host);
+        var (registryId, login) = await w.RegistryAsync();
+        string app = await w.WebAppAsync(login);
+        // PATCH on the site: the identity write (config/web is a separate path the rule below leaves alone).
+        string match = path == "/providers/Microsoft.Web/sites/" ? app.Split("/providers/")[1] + "?" : path;
+        var rule = _sbx.Host.Behaviours.Faults.Add(new FaultRule { Method = method, PathContains = match, Status = 500, Code = "InternalServerError", Message = "Injected.", Count = 1000 });
+
+        var first = Assert.Single(await w.EnableAsync(new EnableRequest { ResourceId = app, Registry = registryId }));
+
+        Assert.True(rule.TimesFired > 1, "the gateway retries a 500 before giving up");
+        Assert.NotNull(first.Error);
+        var failed = Assert.Single(first.Steps, s => s.Outcome == StepOutcome.Failed);
+        Assert.Equal(failingStep, failed.Kind.ToString());
+        Assert.All(first.Steps.SkipWhile(s => s != failed).Skip(1), s => Assert.Equal(StepOutcome.NotRun, s.Outcome));
+        Assert.All(first.Steps.TakeWhile(s => s != failed), s => Assert.Equal(StepOutcome.Done, s.Outcome));
+
+        _sbx.Host.Behaviours.Faults.Clear();
+        var rerun = Assert.Single(await w.EnableAsync(new EnableRequest { ResourceId = app, Registry = registryId }));
+        Assert.Null(rerun.Error);
+        Assert.All(rerun.Steps.TakeWhile(s => s.Kind.ToString() != failingStep), s => Assert.Equal(StepOutcome.AlreadyDone, s.Outcome));
+        await AssertConfiguredWebAppAsync(w, app, registryId);
+    }
+
+    [Fact]
+    public async Task Transient_server_errors_on_every_write_are_retried_within_one_run()
+    {
+        var w = await EnableWorld.CreateAsync(_sbx.Host);
+        var (registryId, login) = await w.RegistryAsync();
+        string app = await w.WebAppAsync(login);
+        var faults = _sbx.Host.Behaviours.Faults;
+        var rules = new[]
+        {
+            faults.Add(new FaultRule { Method = "PATCH", Status = 503, Code = "ServiceUnavailable", Message = "Injected.", Count = 2 }),
+            faults.Add(new FaultRule { Method = "PUT", PathContains = "roleAssignments", Status = 500, Message = "Injected.", Count = 2 }),
+            faults.Add(new FaultRule { Method = "GET", PathContains = "config/web", Status = 502, Message = "Injected.", Count = 1 }),
+        };
+
+        var outcome = Assert.Single(await w.EnableAsync(new EnableRequest { ResourceId = app, Registry = registryId }));
+
+        Assert.Null(outcome.Error);
+        Assert.All(rules, r => Assert.True(r.TimesFired > 0));
+        await AssertConfiguredWebAppAsync(w, app, registryId);
+    }
+
+    [Fact]
+    public async Task A_429_storm_is_waited_out()
+    {
+        var w = await EnableWorld.CreateAsync(_sbx.Host);
+        var (registryId, login) = await w.RegistryAsync();
+        string app = await w.WebAppAsync(login);
+        var t = _sbx.Host.Behaviours.Throttling;
+        t.Reset();
+        t.ReadCapacity = 2;
+        t.ReadRefillPerSecond = 4;
+        t.WriteCapacity = 1;
+        t.WriteRefillPerSecond = 1;
+        t.Enabled = true;
+        int mark = w.Mark;
+        try
+        {
+            var outcome = Assert.Single(await w.EnableAsync(new EnableRequest { ResourceId = app, Registry = registryId }));
+            Assert.Null(outcome.Error);
+            Assert.Contains(_sbx.Host.Requests.Entries.Skip(mark), e => e.Status == 429);
+        }
+        finally
+        {
+            t.Enabled = false;
+            t.ReadCapacity = 250;
+            t.ReadRefillPerSecond = 25;
+            t.WriteCapacity = 200;
+            t.WriteRefillPerSecond = 10;
+            t.Reset();
+        }
+        await AssertConfiguredWebAppAsync(w, app, registryId);
+    }
+
+    [Fact]
+    public async Task PrincipalNotFound_is_retried_with_progress_until_the_principal_replicates()
+    {
+        var w = await EnableWorld.CreateAsync(_sbx.Host);
+        var (registryId, login) = await w.RegistryAsync();
+        string app = await w.WebAppAsync(login);
+        var rule = _sbx.Host.Behaviours.Faults.Add(new FaultRule
+        {
+            Method = "PUT", PathContains = "roleAssignments", Status = 400, Code = "PrincipalNotFound", Count = 3,
+            Message = "Principal 0123 does not exist in the directory. If you are creating this principal and then immediately assigning a role, this error might be related to a replication delay.",
+        });
+        var host = new RecordingHost();
+
+        var outcome = Assert.Single(await w.EnableAsync(new EnableRequest { ResourceId = app, Registry = registryId }, host));
+
+        Assert.Null(outcome.Error);
+        Assert.Equal(3, rule.TimesFired);
+        Assert.Contains(host.Progress, p => p.Status.Contains("replicate", StringComparison.Ordinal));
+        Assert.Contains(host.Progress, p => p.Completed);
+        await AssertConfiguredWebAppAsync(w, app, registryId);
+    }
+
+    [Fact]
+    public async Task PrincipalNotFound_past_the_propagation_timeout_fails_that_step_with_advice_and_a_rerun_finishes()
+    {
+        var w = await EnableWorld.CreateAsync(_sbx.Host);
+        var (registryId, login) = await w.RegistryAsync();
+        string app = await w.WebAppAsync(login);
+        _sbx.Host.Behaviours.Faults.Add(new FaultRule { Method = "PUT", PathContains = "roleAssignments", Status = 400, Code = "PrincipalNotFound", Message = "Principal not found.", Count = 1000 });
+
+        var outcome = Assert.Single(await w.EnableAsync(new EnableRequest { ResourceId = app, Registry = registryId, PropagationTimeout = TimeSpan.FromSeconds(1) }));
+
+        Assert.Equal("PrincipalNotFound", outcome.Error!.Reason);
+        Assert.Contains("-PropagationTimeout", outcome.Error.RecommendedAction);
+        Assert.Equal(new[] { StepOutcome.Done, StepOutcome.Failed, StepOutcome.NotRun }, outcome.Steps.Select(s => s.Outcome));
+
+        _sbx.Host.Behaviours.Faults.Clear();
+        Assert.Null(Assert.Single(await w.EnableAsync(new EnableRequest { ResourceId = app, Registry = registryId })).Error);
+        await AssertConfiguredWebAppAsync(w, app, registryId);
+    }
+
+    [Fact]
+    public async Task Replication_delay_does_not_bite_because_principalType_is_sent()
+    {
+        var w = await EnableWorld.CreateAsync(_sbx.Host);
+        _sbx.Host.Behaviours.ReplicationDelay = TimeSpan.FromMinutes(10);
+        var (registryId, login) = await w.RegistryAsync();
+        var (uamiId, _, principalId) = await w.IdentityAsync();
+        string app = await w.WebAppAsync(login);
+        int mark = w.Mark;
+
+        var outcome = Assert.Single(await w.EnableAsync(new EnableRequest { ResourceId = app, Registry = registryId, UserAssignedIdentity = uamiId }));
+
+        Assert.Null(outcome.Error);
+        Assert.DoesNotContain(_sbx.Host.Requests.Entries.Skip(mark), e => e.Status == 400);
+        Assert.Single(await w.AssignmentsAsync(registryId), a => (string?)a["properties"]!["principalId"] == principalId);
+    }
+
+    [Fact]
+    public async Task RoleAssignmentExists_at_apply_time_counts_as_success()
+    {
+        var w = await EnableWorld.CreateAsync(_sbx.Host);
+        var (registryId, login) = await w.RegistryAsync();
+        string app = await w.WebAppAsync(login);
+        string existing = Guid.NewGuid().ToString("N");
+        _sbx.Host.Behaviours.Faults.Add(new FaultRule
+        {
+            Method = "PUT", PathContains = "roleAssignments", Status = 409, Code = "RoleAssignmentExists", Count = 1,
+            Message = $"The role assignment already exists. The ID of the existing role assignment is {existing}.",
+        });
+
+        var outcome = Assert.Single(await w.EnableAsync(new EnableRequest { ResourceId = app, Registry = registryId }));
+
+        Assert.Null(outcome.Error);
+        var role = outcome.Steps.Single(s => s.Kind == StepKind.RoleAssignment);
+        Assert.Equal(StepOutcome.Done, role.Outcome);
+        Assert.EndsWith("/" + Guid.ParseExact(existing, "N"), role.ResourceId);
+        Assert.Contains("RoleAssignmentExists", role.Detail);
+    }
+}
