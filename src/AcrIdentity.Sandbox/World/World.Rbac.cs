@@ -95,7 +95,12 @@ public sealed partial class World
     /// Role assignments that apply to the principal at <paramref name="scope"/>: direct or through (transitive)
     /// group membership, at the scope or inherited from a parent, each with its role definition.
     /// </summary>
-    public IReadOnlyList<EffectiveRoleAssignment> AssignmentsAt(string principalObjectId, string scope)
+    public IReadOnlyList<EffectiveRoleAssignment> AssignmentsAt(string principalObjectId, string scope) =>
+        AssignmentsAt(principalObjectId, scope, includeBelow: false);
+
+    /// <summary>As <see cref="AssignmentsAt(string, string)"/>; with <paramref name="includeBelow"/> also the
+    /// assignments at scopes under <paramref name="scope"/> ("/" + includeBelow = all of the principal's).</summary>
+    public IReadOnlyList<EffectiveRoleAssignment> AssignmentsAt(string principalObjectId, string scope, bool includeBelow)
     {
         lock (Gate)
         {
@@ -105,7 +110,7 @@ public sealed partial class World
             {
                 bool direct = a.PrincipalId.Equals(principalObjectId, StringComparison.OrdinalIgnoreCase);
                 if (!direct && !groups.Contains(a.PrincipalId)) continue;
-                if (!AppliesAt(a.Scope, scope)) continue;
+                if (!AppliesAt(a.Scope, scope) && !(includeBelow && ResourceIds.IsAtOrAbove(scope, a.Scope))) continue;
                 if (_roleDefs.TryGetValue(a.RoleDefinitionName, out var def)) result.Add(new(a, def, !direct));
             }
             return result;
