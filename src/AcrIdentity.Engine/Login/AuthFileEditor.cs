@@ -28,6 +28,8 @@ namespace AcrIdentity.Engine.Login
             return layout.CredsStore;
         }
 
+        internal static bool HasEntry(byte[]? file, string server) => !IsBlank(file) && Scan(file!, server).Entry != null;
+
         /// <summary>The file with auths[server] set to the given fields (string values), the rest untouched.</summary>
         internal static byte[] SetEntry(byte[]? file, string server, IReadOnlyList<KeyValuePair<string, string>> fields)
         {

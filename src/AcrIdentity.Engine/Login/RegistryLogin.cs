@@ -77,7 +77,7 @@ namespace AcrIdentity.Engine.Login
                     try
                     {
                         helper = AuthFileEditor.FindHelper(before, credential.LoginServer, out fromCredHelpers);
-                        replaced = before != null && AuthFileEditor.Scan(before, credential.LoginServer).Entry != null;
+                        replaced = AuthFileEditor.HasEntry(before, credential.LoginServer);
                     }
                     catch (JsonException ex)
                     {
