@@ -15,6 +15,8 @@
         'Disconnect-AcrIdentity'
         'Get-AcrIdentityContext'
         'Enable-AcrManagedIdentityPull'
+        'Get-AcrAccessToken'
+        'Connect-AcrRegistry'
     )
     VariablesToExport    = @()
     AliasesToExport      = @()
