@@ -15,6 +15,10 @@ public sealed class SandboxEndpoints
     [JsonPropertyName("subscriptionIds")] public List<string> SubscriptionIds { get; set; } = [];
     [JsonPropertyName("adfsAuthority")] public string? AdfsAuthority { get; set; }
     [JsonPropertyName("authority")] public string? Authority { get; set; }
+    /// <summary>Token audience for ARM (az cloud register --endpoint-active-directory-resource-id).</summary>
+    [JsonPropertyName("activeDirectoryResourceId")] public string? ActiveDirectoryResourceId { get; set; }
+    /// <summary>Microsoft Graph subset (directoryObjects/getByIds) for az's principal names.</summary>
+    [JsonPropertyName("microsoftGraphEndpoint")] public string? MicrosoftGraphEndpoint { get; set; }
     [JsonPropertyName("operator")] public OperatorEndpoints Operator { get; set; } = new();
     [JsonPropertyName("runAs")] public Dictionary<string, RunAsEndpoints> RunAs { get; set; } = new(StringComparer.OrdinalIgnoreCase);
     [JsonPropertyName("registries")] public Dictionary<string, RegistryEndpoint> Registries { get; set; } = new(StringComparer.OrdinalIgnoreCase);

@@ -72,6 +72,23 @@ static class ArmResources
         var parentEntry = r.World.GetResource(parentId);
         if (!await CheckVersion(r, parentType, parentEntry?["location"]?.GetValue<string>() ?? rg?.Location)) return;
         if (rg is null) { await ArmHttp.Error(r.Http, 404, "ResourceGroupNotFound", $"Resource group '{rgName}' could not be found."); return; }
+        // az webapp config set first reads app settings (POST …/config/appsettings/list); the sandbox keeps none.
+        // (Added by the identity/registry side for the az CLI script; see docs/dev/contracts.md.)
+        if (HttpMethods.IsPost(r.Method) && last.Equals("list", StringComparison.OrdinalIgnoreCase)
+            && (parentType.Equals("Microsoft.Web/sites/config", StringComparison.OrdinalIgnoreCase)
+                || parentType.Equals("Microsoft.Web/sites/slots/config", StringComparison.OrdinalIgnoreCase)))
+        {
+            var siteId = ResourceIds.ParentOf(parentId)!;
+            if (!await ArmAuthz.Require(r, parentType + "/list/action", parentId)) return;
+            var site = r.World.GetResource(siteId);
+            if (site is null) { await NotFoundResource(r, siteId, rgName); return; }
+            await ArmHttp.Json(r.Http, 200, new JsonObject
+            {
+                ["id"] = site["id"]!.GetValue<string>() + "/config/" + ResourceIds.NameOf(parentId), ["name"] = ResourceIds.NameOf(parentId),
+                ["type"] = parentType, ["location"] = site["location"]?.DeepClone(), ["properties"] = new JsonObject(),
+            });
+            return;
+        }
         if (HttpMethods.IsPost(r.Method))
         {
             var action = $"{parentType}/{last}/action";
@@ -241,8 +258,11 @@ static class ArmResources
     }
 
     /// <summary>Visible to the caller: needs {type}/read at the resource (or above).</summary>
-    static IEnumerable<JsonObject> Readable(ArmRequest r, IEnumerable<JsonObject> items) =>
-        items.Where(o => ArmAuthz.Allowed(r, o["type"]!.GetValue<string>() + "/read", o["id"]!.GetValue<string>()));
+    static IEnumerable<JsonObject> Readable(ArmRequest r, IEnumerable<JsonObject> items)
+    {
+        var canRead = ArmAuthz.ReadChecker(r);
+        return items.Where(o => canRead(o["type"]!.GetValue<string>() + "/read", o["id"]!.GetValue<string>()));
+    }
 
     public static async Task ListByType(ArmRequest r, Subscription sub, string? rg, string type)
     {
@@ -253,9 +273,14 @@ static class ArmResources
             await ArmHttp.Error(r.Http, 404, "ResourceGroupNotFound", $"Resource group '{rg}' could not be found.");
             return;
         }
-        var items = r.World.ListResources(type)
-            .Where(o => InScope(o, sub.SubscriptionId, rg));
-        await ArmHttp.Json(r.Http, 200, ArmHttp.Page(r, Readable(r, items).Select(o => (JsonNode)o).ToList()));
+        // Filter on the stored entries and render only the page (10,000-app audits page through this).
+        var canRead = ArmAuthz.ReadChecker(r);
+        var entries = r.World.EntriesSnapshot()
+            .Where(e => e.Type.Equals(type, StringComparison.OrdinalIgnoreCase) && e.SubscriptionId.Equals(sub.SubscriptionId, StringComparison.OrdinalIgnoreCase)
+                && (rg is null || e.ResourceGroup.Equals(rg, StringComparison.OrdinalIgnoreCase))
+                && canRead(e.Type + "/read", e.Id))
+            .ToList();
+        await ArmHttp.Json(r.Http, 200, ArmHttp.Page(r, entries, e => r.World.Render(e)));
     }
 
     static bool InScope(JsonObject o, string sub, string? rg)

@@ -49,12 +49,16 @@ public sealed class IdentityArea : ISandboxArea, ICallerResolver, IRegistryFront
         var p = http.Request.Path.Value ?? "";
         return p.Contains("/oauth2/", StringComparison.OrdinalIgnoreCase) || p.Contains("/.well-known/", StringComparison.OrdinalIgnoreCase)
                || p.StartsWith("/common/discovery", StringComparison.OrdinalIgnoreCase) || p.Contains("/discovery/", StringComparison.OrdinalIgnoreCase)
+               || p.StartsWith(GraphEndpoints.PathPrefix + "/", StringComparison.OrdinalIgnoreCase)
             ? RequestKind.Token
             : null;
     }
 
-    public void Map(WebApplication app, SandboxContext ctx) =>
+    public void Map(WebApplication app, SandboxContext ctx)
+    {
         LoginEndpoints.Map(app, Tokens, _world!, () => ctx.ArmBaseUri);
+        GraphEndpoints.Map(app, Tokens, _world!, () => ctx.ArmBaseUri);
+    }
 
     public async Task StartedAsync(SandboxContext ctx, CancellationToken ct)
     {
@@ -65,6 +69,8 @@ public sealed class IdentityArea : ISandboxArea, ICallerResolver, IRegistryFront
             app => ManagedIdentityEndpoints.MapIdentityServer(app, k => _machines.GetValueOrDefault(k), _world!, tokens), ct).ConfigureAwait(false);
         ctx.Endpoints.AdfsAuthority = ctx.ArmBaseUri + "adfs";
         ctx.Endpoints.Authority = ctx.ArmBaseUri.ToString();
+        ctx.Endpoints.ActiveDirectoryResourceId = "https://management.core.windows.net/";
+        ctx.Endpoints.MicrosoftGraphEndpoint = ctx.ArmBaseUri.ToString().TrimEnd('/') + GraphEndpoints.PathPrefix + "/";
         ctx.Endpoints.CaBundle = ctx.Certificates.CaBundlePath;
         var registriesStarted = Registries.StartAsync(ct);
         await SyncMachinesAsync(ct).ConfigureAwait(false);
