@@ -7,14 +7,16 @@ namespace AcrIdentity.Engine.Configure
     {
         internal RegistryInfo(ResourceIdentifier id, string loginServer, bool abacMode, string? location)
         {
-            Id = id;
+            ResourceId = id;
             LoginServer = loginServer;
             AbacMode = abacMode;
             Location = location;
         }
 
-        public ResourceIdentifier Id { get; }
-        public string Name => Id.Name;
+        /// <summary>The registry's resource ID. A string: the cmdlets must never see Azure.Core types (they load in isolation).</summary>
+        public string Id => ResourceId.ToString();
+        internal ResourceIdentifier ResourceId { get; }
+        public string Name => ResourceId.Name;
         /// <summary>As ARM reports it, lowercased (login servers are case-insensitive host names).</summary>
         public string LoginServer { get; }
         /// <summary>roleAssignmentMode = AbacRepositoryPermissions: only the repository roles grant pulls.</summary>
