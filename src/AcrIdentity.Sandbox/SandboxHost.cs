@@ -105,7 +105,7 @@ public sealed class SandboxHost : IAsyncDisposable
             scenario.Apply(await File.ReadAllTextAsync(options.ScenarioFile, ct), options.ScenarioFile);
         if (options.ScenarioJson is not null)
             scenario.Apply(options.ScenarioJson, "inline scenario");
-        world.EnsureOperator();
+        world.EnsureDefaults();
 
         var certs = SandboxCertificates.LoadOrCreate(options.CaDir ?? options.StateDir);
         var ctx = new SandboxContext(options, world, new RequestLog(), behaviours, certs);

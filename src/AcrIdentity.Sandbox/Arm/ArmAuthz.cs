@@ -14,6 +14,13 @@ static class ArmAuthz
         return false;
     }
 
+    /// <summary>The caller's assignments, fetched once, for checking many items of a list.</summary>
+    public static Func<string, string, bool> ReadChecker(ArmRequest r)
+    {
+        var mine = r.World.AssignmentsAt(r.Caller.ObjectId, "/", includeBelow: true);
+        return (action, scope) => mine.Any(e => r.World.AppliesAt(e.Assignment.Scope, scope) && e.Definition.AllowsAction(action));
+    }
+
     /// <summary>The control-plane action for a method on a resource type.</summary>
     public static string ActionFor(string type, string method) => method.ToUpperInvariant() switch
     {

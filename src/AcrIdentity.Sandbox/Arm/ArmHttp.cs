@@ -78,11 +78,15 @@ public static class ArmHttp
     public static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'");
 
     /// <summary>A page of a list reply: {"value":[…],"nextLink":…} with $skiptoken paging.</summary>
-    public static JsonObject Page(ArmRequest r, IReadOnlyList<JsonNode> items, int pageSize = 1000)
+    public static JsonObject Page(ArmRequest r, IReadOnlyList<JsonNode> items, int pageSize = 1000) =>
+        Page(r, items, i => i.DeepClone(), pageSize);
+
+    /// <summary>As above, rendering only the items on the page.</summary>
+    public static JsonObject Page<T>(ArmRequest r, IReadOnlyList<T> items, Func<T, JsonNode> render, int pageSize = 1000)
     {
         int skip = int.TryParse(r.Query("$skiptoken"), out var s) ? Math.Max(0, s) : 0;
         if (int.TryParse(r.Query("$top"), out var top) && top > 0) pageSize = Math.Min(pageSize, top);
-        var page = items.Skip(skip).Take(pageSize).Select(i => i.DeepClone()).ToArray();
+        var page = items.Skip(skip).Take(pageSize).Select(render).ToArray();
         var result = new JsonObject { ["value"] = new JsonArray(page) };
         if (skip + page.Length < items.Count)
         {

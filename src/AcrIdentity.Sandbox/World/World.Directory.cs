@@ -5,13 +5,21 @@ public sealed partial class World
     /// <summary>The identity that is Owner of every subscription (endpoints.json "operator").</summary>
     public Principal Operator { get { lock (Gate) return _operator ?? EnsureOperator(); } }
 
-    /// <summary>Creates the default subscription (if none) and the operator app with Owner on every
-    /// subscription. Called by the host after the scenario.</summary>
-    public Principal EnsureOperator(string? objectId = null, string? appId = null, string? secret = null)
+    /// <summary>A default subscription (if there is none) and the operator. Called by the host after the scenario.</summary>
+    public Principal EnsureDefaults()
     {
         lock (Gate)
         {
             if (_subs.Count == 0) AddSubscription();
+            return EnsureOperator();
+        }
+    }
+
+    /// <summary>The operator app, Owner on every subscription (now and added later).</summary>
+    public Principal EnsureOperator(string? objectId = null, string? appId = null, string? secret = null)
+    {
+        lock (Gate)
+        {
             if (_operator is null)
             {
                 _operator = AddServicePrincipalLocked("sandbox-operator", appId, objectId,

@@ -239,6 +239,9 @@ public sealed partial class World
 
     internal List<ResourceEntry> EntriesSnapshot() { lock (Gate) return Resources.Values.ToList(); }
 
+    /// <summary>One stored resource as ARM returns it now.</summary>
+    internal System.Text.Json.Nodes.JsonObject Render(ResourceEntry e) { lock (Gate) return ResourceOps.Render(this, e); }
+
     internal void RemoveResourceLocked(ResourceEntry e)
     {
         Resources.Remove(e.Id);
