@@ -274,9 +274,38 @@ public sealed class ArmGatewayTests : IDisposable
         Assert.True(watch.Elapsed >= TimeSpan.FromSeconds(1.2), watch.Elapsed.ToString());
         var log = _sbx.Host.Requests.Entries;
         Assert.Equal("PUT", log[0].Method);
-        Assert.True(log.Count(e => e.Method == "GET") >= 2, string.Join("\n", log.Select(e => $"{e.Method} {e.PathAndQuery} {e.Status}")));
+        string trace = string.Join("\n", log.Select(e => $"{e.Method} {e.PathAndQuery} {e.Status}"));
+        Assert.True(log.Count(e => e.PathAndQuery.Contains("/operationStatuses/", StringComparison.OrdinalIgnoreCase)) >= 2, trace);
+        Assert.Equal("GET", log[^1].Method);                      // the final resource is read after the operation ends
+        Assert.Contains(id.Split('/').Last(), log[^1].PathAndQuery, StringComparison.OrdinalIgnoreCase);
         Assert.Contains(host.Progress, p => p.Activity.Contains("PUT") && !p.Completed);
         Assert.Contains(host.Progress, p => p.Completed);
+    }
+
+    [Fact]
+    public async Task Long_running_delete_is_waited_for()
+    {
+        var ctx = await ConnectAsync();
+        var gateway = ctx.CreateGateway(new RecordingHost());
+        string rg = Rg(Unique("lrodel"));
+        await gateway.PutAsync(rg, new JsonObject { ["location"] = "westus" }, CancellationToken.None);
+        // Virtual machines delete asynchronously in Azure (and in the sandbox); container groups do not.
+        string id = rg + "/providers/Microsoft.Compute/virtualMachines/" + Unique("vm");
+        await gateway.PutAsync(id, new JsonObject
+        {
+            ["location"] = "westus",
+            ["properties"] = new JsonObject { ["hardwareProfile"] = new JsonObject { ["vmSize"] = "Standard_B1s" } },
+        }, CancellationToken.None);
+        _sbx.Host.Requests.Clear();
+        _sbx.Host.Behaviours.LroDuration = TimeSpan.FromSeconds(1);
+        var watch = Stopwatch.StartNew();
+        var reply = await gateway.DeleteAsync(id, CancellationToken.None);
+        watch.Stop();
+        Assert.True(reply.Status is 200 or 204, reply.ToString());
+        Assert.True(watch.Elapsed >= TimeSpan.FromSeconds(0.8), watch.Elapsed.ToString());
+        Assert.Contains(_sbx.Host.Requests.Entries, e => e.Method == "DELETE" && e.Status == 202);
+        Assert.Contains(_sbx.Host.Requests.Entries, e => e.PathAndQuery.Contains("/operationStatuses/", StringComparison.OrdinalIgnoreCase));
+        Assert.Null(await gateway.TryGetAsync(id, CancellationToken.None));
     }
 
     [Fact]
