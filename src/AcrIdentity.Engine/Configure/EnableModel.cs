@@ -21,6 +21,8 @@ namespace AcrIdentity.Engine.Configure
         None,
         Create,
         Update,
+        /// <summary>Disable -RemoveRoleAssignment: a role assignment to delete.</summary>
+        Remove,
     }
 
     /// <summary>What happened to a step.</summary>
@@ -113,5 +115,21 @@ namespace AcrIdentity.Engine.Configure
         public EngineException? Error { get; internal set; }
         public bool Declined { get; internal set; }
         public bool Changed => Steps.Exists(s => s.Outcome == StepOutcome.Done);
+    }
+}
+
+namespace AcrIdentity.Engine.Configure
+{
+    /// <summary>Disable-AcrManagedIdentityPull's parameters, in engine terms.</summary>
+    public sealed class DisableRequest
+    {
+        public string? ResourceId { get; set; }
+        public string? Registry { get; set; }
+        public string? Slot { get; set; }
+        public bool IncludeSlots { get; set; }
+        /// <summary>Also delete the pull role assignments (AcrPull / Repository Reader at the registry) of the identity the target used.</summary>
+        public bool RemoveRoleAssignment { get; set; }
+        public bool PlanOnly { get; set; }
+        public System.Func<string, string, System.Threading.CancellationToken, System.Threading.Tasks.Task<bool>>? Approve { get; set; }
     }
 }

@@ -45,30 +45,8 @@ namespace AcrIdentity.Engine.Configure
         {
             if (request == null) throw new ArgumentNullException(nameof(request));
             CheckRequest(request);
-            ResourceIdentifier id = ArmIds.ParseTarget(request.ResourceId);
-            TargetStrategy strategy = TargetCatalog.For(id.ResourceType) ?? throw UnsupportedKind(id);
-            _host.WriteVerbose($"Target {id.Name} is a {strategy.Kind} ({id.ResourceType}).");
-
-            var targets = new List<ResourceIdentifier> { id };
-            if (request.Slot != null || request.IncludeSlots)
-            {
-                if (!(strategy is WebAppTarget) || !string.Equals(id.ResourceType.ToString(), WebAppTarget.SiteType, StringComparison.OrdinalIgnoreCase))
-                {
-                    throw new EngineException("SlotsNotApplicable", EngineErrorCategory.InvalidArgument,
-                        $"-Slot and -IncludeSlots apply to a web or function app's site ID; '{id}' is a {id.ResourceType}.",
-                        "Pass the site's resource ID (…/providers/Microsoft.Web/sites/<name>) with -Slot or -IncludeSlots, or a slot's own resource ID without them.", id.ToString());
-                }
-                if (request.Slot != null)
-                {
-                    string slot = request.Slot.Trim();
-                    if (slot.Length == 0 || slot.IndexOf('/') >= 0)
-                    {
-                        throw new EngineException("InvalidSlotName", EngineErrorCategory.InvalidArgument, $"'{request.Slot}' is not a slot name.",
-                            "Pass the slot's name, e.g. -Slot staging.", id.ToString());
-                    }
-                    targets[0] = new ResourceIdentifier($"{id}/slots/{slot}");
-                }
-            }
+            TargetSelection selection = TargetSelection.Parse(request.ResourceId, request.Slot, request.IncludeSlots, _host);
+            TargetStrategy strategy = selection.Strategy;
 
             RegistryInfo registry = await _registries.ResolveAsync(request.Registry, ct).ConfigureAwait(false);
             PullRole role = PullRoles.Choose(registry, request.Repository);
@@ -91,18 +69,10 @@ namespace AcrIdentity.Engine.Configure
                 }
             }
 
-            if (request.IncludeSlots)
-            {
-                foreach (JsonObject slot in await _arm.ListAsync(id + "/slots", ct).ConfigureAwait(false))
-                {
-                    string? slotId = Json.Str(slot, "id");
-                    if (slotId != null) targets.Add(new ResourceIdentifier(slotId));
-                }
-                _host.WriteVerbose($"{id.Name} has {targets.Count - 1} slot(s); each has its own identity and settings.");
-            }
+            await selection.ExpandAsync(_arm, _host, ct).ConfigureAwait(false);
 
             var outcomes = new List<EnableOutcome>();
-            foreach (ResourceIdentifier target in targets)
+            foreach (ResourceIdentifier target in selection.Targets)
             {
                 ct.ThrowIfCancellationRequested();
                 // Each target is its own decision and its own failure: one declined or failed slot does not stop the rest.
@@ -124,22 +94,12 @@ namespace AcrIdentity.Engine.Configure
                 throw new EngineException("InvalidIdentityType", EngineErrorCategory.InvalidArgument, "-IdentityType must be SystemAssigned or UserAssigned.",
                     "AKS clusters always use their kubelet identity; leave out -IdentityType for them.");
             }
-            if (request.Slot != null && request.IncludeSlots)
-            {
-                throw new EngineException("ConflictingSlotParameters", EngineErrorCategory.InvalidArgument,
-                    "-Slot picks one slot and -IncludeSlots picks the site and every slot; use one of them.", "Leave out -Slot or -IncludeSlots.");
-            }
             if (request.PropagationTimeout < TimeSpan.Zero)
             {
                 throw new EngineException("InvalidPropagationTimeout", EngineErrorCategory.InvalidArgument, "-PropagationTimeout cannot be negative.",
                     "Pass a duration such as (New-TimeSpan -Minutes 5).");
             }
         }
-
-        private static EngineException UnsupportedKind(ResourceIdentifier id) =>
-            new EngineException("UnsupportedTargetKind", EngineErrorCategory.InvalidArgument,
-                $"'{id}' is a {id.ResourceType}, which does not pull container images with a managed identity this module can configure.",
-                "Pass the ID of one of: " + TargetCatalog.SupportedTypes + ".", id.ToString());
 
         private async Task<EnableOutcome> EnableOneAsync(TargetStrategy strategy, ResourceIdentifier id, RegistryInfo registry, PullRole role,
             PullIdentity? userAssigned, EngineException? unresolvedGuid, EnableRequest request, CancellationToken ct)

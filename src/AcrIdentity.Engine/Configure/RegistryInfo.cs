@@ -7,16 +7,17 @@ namespace AcrIdentity.Engine.Configure
     {
         internal RegistryInfo(ResourceIdentifier id, string loginServer, bool abacMode, string? location)
         {
-            ResourceId = id;
+            Id = id;
             LoginServer = loginServer;
             AbacMode = abacMode;
             Location = location;
         }
 
-        /// <summary>The registry's resource ID. A string: the cmdlets must never see Azure.Core types (they load in isolation).</summary>
-        public string Id => ResourceId.ToString();
-        internal ResourceIdentifier ResourceId { get; }
-        public string Name => ResourceId.Name;
+        /// <summary>For engine code. Cmdlets read RegistryId instead: no Azure.Core type may appear in the thin assembly's IL.</summary>
+        public ResourceIdentifier Id { get; }
+        /// <summary>The registry's resource ID as text, for the cmdlets.</summary>
+        public string RegistryId => Id.ToString();
+        public string Name => Id.Name;
         /// <summary>As ARM reports it, lowercased (login servers are case-insensitive host names).</summary>
         public string LoginServer { get; }
         /// <summary>roleAssignmentMode = AbacRepositoryPermissions: only the repository roles grant pulls.</summary>

@@ -37,7 +37,7 @@ namespace AcrIdentity.Engine.Configure
         {
             var properties = new JsonObject
             {
-                ["roleDefinitionId"] = role.DefinitionId(registry.ResourceId.SubscriptionId!),
+                ["roleDefinitionId"] = role.DefinitionId(registry.Id.SubscriptionId!),
                 ["principalId"] = principalId,
                 ["principalType"] = "ServicePrincipal",
             };

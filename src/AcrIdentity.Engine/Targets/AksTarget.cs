@@ -37,5 +37,11 @@ namespace AcrIdentity.Engine.Targets
         }
 
         internal override IReadOnlyList<string> FindImages(TargetState state) => Array.Empty<string>();
+
+        internal override IEnumerable<string> PullPrincipals(TargetState state, RegistryInfo registry)
+        {
+            string? objectId = Json.Str(state.Resource, "properties", "identityProfile", "kubeletidentity", "objectId");
+            if (!string.IsNullOrEmpty(objectId)) yield return objectId!;
+        }
     }
 }

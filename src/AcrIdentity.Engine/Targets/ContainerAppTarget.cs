@@ -64,5 +64,34 @@ namespace AcrIdentity.Engine.Targets
             var body = new JsonObject { ["properties"] = new JsonObject { ["configuration"] = new JsonObject { ["registries"] = list } } };
             await arm.PatchAsync(state.Id.ToString(), body, ct).ConfigureAwait(false);
         }
+
+        private static JsonObject? IdentityEntry(JsonNode? resource, RegistryInfo registry) =>
+            Registries(resource).FirstOrDefault(r => string.Equals(Json.Str(r, "server"), registry.LoginServer, StringComparison.OrdinalIgnoreCase) && !string.IsNullOrEmpty(Json.Str(r, "identity")));
+
+        internal override PullConfigCheck CheckPullOff(TargetState state, RegistryInfo registry)
+        {
+            JsonObject? entry = IdentityEntry(state.Resource, registry);
+            return new PullConfigCheck(entry == null, entry == null ? $"no identity entry for {registry.LoginServer}" : $"{registry.LoginServer} with identity {Json.Str(entry, "identity")}",
+                $"configuration.registries without {registry.LoginServer}");
+        }
+
+        internal override async Task WritePullOffAsync(ArmGateway arm, TargetState state, RegistryInfo registry, CancellationToken ct)
+        {
+            var list = new JsonArray();
+            foreach (JsonObject entry in Registries(state.Resource))
+            {
+                bool ours = string.Equals(Json.Str(entry, "server"), registry.LoginServer, StringComparison.OrdinalIgnoreCase) && !string.IsNullOrEmpty(Json.Str(entry, "identity"));
+                if (!ours) list.Add(Json.Clone(entry));
+            }
+            var body = new JsonObject { ["properties"] = new JsonObject { ["configuration"] = new JsonObject { ["registries"] = list } } };
+            await arm.PatchAsync(state.Id.ToString(), body, ct).ConfigureAwait(false);
+        }
+
+        internal override IEnumerable<string> PullPrincipals(TargetState state, RegistryInfo registry)
+        {
+            JsonObject? entry = IdentityEntry(state.Resource, registry);
+            string? principal = entry == null ? null : PrincipalOf(state.Identity, Json.Str(entry, "identity"));
+            if (principal != null) yield return principal;
+        }
     }
 }

@@ -129,5 +129,49 @@ namespace AcrIdentity.Engine.Targets
         {
             await arm.PutAsync(state.Id.ToString(), DesiredSpec(state, want, registry), ct).ConfigureAwait(false);
         }
+
+        private static JsonObject? IdentityCredential(JsonNode? resource, RegistryInfo registry) =>
+            Credentials(resource).FirstOrDefault(c => string.Equals(Json.Str(c, "server"), registry.LoginServer, StringComparison.OrdinalIgnoreCase) && !string.IsNullOrEmpty(Json.Str(c, "identity")));
+
+        internal override PullConfigCheck CheckPullOff(TargetState state, RegistryInfo registry)
+        {
+            JsonObject? cred = IdentityCredential(state.Resource, registry);
+            return new PullConfigCheck(cred == null, cred == null ? $"no identity credential for {registry.LoginServer}" : $"{registry.LoginServer} with identity {Json.Str(cred, "identity")}",
+                $"imageRegistryCredentials without {registry.LoginServer}");
+        }
+
+        internal override async Task WritePullOffAsync(ArmGateway arm, TargetState state, RegistryInfo registry, CancellationToken ct)
+        {
+            JsonObject spec = DesiredSpec(state, new PullIdentity(PullIdentityType.UserAssigned, "unused"), registry);
+            // DesiredSpec adds our identity and credential; take both back out, keeping the group's own identities.
+            Json.Set(spec, "identity", Json.Obj(state.Resource, "identity") is JsonObject own ? Json.Clone(own) : null);
+            if (Json.Obj(spec, "identity") is JsonObject identity)
+            {
+                Json.Remove(identity, "principalId");
+                Json.Remove(identity, "tenantId");
+                if (Json.Obj(identity, "userAssignedIdentities") is JsonObject map)
+                {
+                    foreach (string key in map.Select(kv => kv.Key).ToList()) map[key] = new JsonObject();
+                }
+            }
+            else
+            {
+                Json.Remove(spec, "identity");
+            }
+            JsonObject properties = Json.Obj(spec, "properties")!;
+            var kept = new JsonArray();
+            foreach (JsonObject cred in (Json.Arr(properties, "imageRegistryCredentials") ?? new JsonArray()).OfType<JsonObject>())
+            {
+                if (!string.Equals(Json.Str(cred, "server"), registry.LoginServer, StringComparison.OrdinalIgnoreCase)) kept.Add(Json.Clone(cred));
+            }
+            Json.Set(properties, "imageRegistryCredentials", kept);
+            await arm.PutAsync(state.Id.ToString(), spec, ct).ConfigureAwait(false);
+        }
+
+        internal override IEnumerable<string> PullPrincipals(TargetState state, RegistryInfo registry)
+        {
+            string? principal = PrincipalOf(state.Identity, Json.Str(IdentityCredential(state.Resource, registry), "identity"));
+            if (principal != null) yield return principal;
+        }
     }
 }

@@ -103,6 +103,35 @@ namespace AcrIdentity.Engine.Targets
         internal virtual Task WritePullConfigAsync(ArmGateway arm, TargetState state, PullIdentity want, RegistryInfo registry, CancellationToken ct) =>
             Task.CompletedTask;
 
+        /// <summary>Disable: true when the target no longer pulls from the registry with a managed identity.</summary>
+        internal virtual PullConfigCheck CheckPullOff(TargetState state, RegistryInfo registry) =>
+            new PullConfigCheck(true, "nothing to switch", "none");
+
+        internal virtual Task WritePullOffAsync(ArmGateway arm, TargetState state, RegistryInfo registry, CancellationToken ct) =>
+            Task.CompletedTask;
+
+        /// <summary>The principals the target pulls from this registry with (read before switching off). Default: every identity it has.</summary>
+        internal virtual IEnumerable<string> PullPrincipals(TargetState state, RegistryInfo registry)
+        {
+            ManagedIdentityBlock identity = state.Identity;
+            if (identity.SystemAssigned && identity.PrincipalId != null) yield return identity.PrincipalId;
+            foreach (AttachedIdentity u in identity.UserAssigned)
+            {
+                if (u.PrincipalId != null) yield return u.PrincipalId;
+            }
+        }
+
+        /// <summary>The principal of an attached identity given by resource ID, client ID or "system".</summary>
+        internal static string? PrincipalOf(ManagedIdentityBlock identity, string? reference)
+        {
+            if (string.IsNullOrEmpty(reference) || string.Equals(reference, "system", StringComparison.OrdinalIgnoreCase)) return identity.SystemAssigned ? identity.PrincipalId : null;
+            foreach (AttachedIdentity u in identity.UserAssigned)
+            {
+                if (Json.SameId(u.ResourceId, reference) || string.Equals(u.ClientId, reference, StringComparison.OrdinalIgnoreCase)) return u.PrincipalId;
+            }
+            return null;
+        }
+
         internal static bool ImageIsFrom(string image, RegistryInfo registry)
         {
             int slash = image.IndexOf('/');

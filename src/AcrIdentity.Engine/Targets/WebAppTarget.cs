@@ -93,5 +93,24 @@ namespace AcrIdentity.Engine.Targets
             }
             await arm.PatchAsync(ConfigPath(state.Id), new JsonObject { ["properties"] = properties }, ct).ConfigureAwait(false);
         }
+
+        internal override PullConfigCheck CheckPullOff(TargetState state, RegistryInfo registry)
+        {
+            bool? use = Json.Bool(state.Config, "properties", "acrUseManagedIdentityCreds");
+            return new PullConfigCheck(use != true, $"acrUseManagedIdentityCreds={(use?.ToString().ToLowerInvariant() ?? "null")}", "acrUseManagedIdentityCreds=false");
+        }
+
+        internal override async Task WritePullOffAsync(ArmGateway arm, TargetState state, RegistryInfo registry, CancellationToken ct)
+        {
+            var body = new JsonObject { ["properties"] = new JsonObject { ["acrUseManagedIdentityCreds"] = false } };
+            await arm.PatchAsync(ConfigPath(state.Id), body, ct).ConfigureAwait(false);
+        }
+
+        internal override IEnumerable<string> PullPrincipals(TargetState state, RegistryInfo registry)
+        {
+            if (Json.Bool(state.Config, "properties", "acrUseManagedIdentityCreds") != true) yield break;
+            string? principal = PrincipalOf(state.Identity, Json.Str(state.Config, "properties", "acrUserManagedIdentityID"));
+            if (principal != null) yield return principal;
+        }
     }
 }

@@ -143,7 +143,7 @@ namespace AcrIdentity.Commands
             {
                 ResourceId = o.TargetId,
                 TargetKind = o.TargetKind,
-                Registry = o.Registry?.Id ?? string.Empty,
+                Registry = o.Registry?.RegistryId ?? string.Empty,
                 RegistryLoginServer = o.Registry?.LoginServer ?? string.Empty,
                 IdentityType = o.Identity?.Type.ToString() ?? string.Empty,
                 IdentityResourceId = o.Identity?.ResourceId,
