@@ -186,6 +186,13 @@ public sealed class AuthEndpointTests : IClassFixture<AuthSandbox>
 
         using var bare = await H.Http.PostAsync(e.MsiEndpoint, new FormUrlEncodedContent(new Dictionary<string, string> { ["resource"] = "x" }));
         Assert.Equal(HttpStatusCode.BadRequest, bare.StatusCode);
+
+        // The managed-identity server logs into the sandbox's request log, with the caller and no token.
+        var logged = H.Host.Requests.Where(x => x.Kind == AcrIdentity.Sandbox.Behaviour.RequestKind.Token
+                                                && x.PathAndQuery.StartsWith(new Uri(e.MsiEndpoint!).AbsolutePath, StringComparison.Ordinal));
+        Assert.Contains(logged, x => x.Status == 200 && x.CallerObjectId == H.Endpoints.Operator.PrincipalId);
+        Assert.Contains(logged, x => x.Status == 400);
+        Assert.DoesNotContain(H.Host.Requests.Entries, x => x.PathAndQuery.Contains("eyJ", StringComparison.Ordinal));
     }
 
     [Fact]

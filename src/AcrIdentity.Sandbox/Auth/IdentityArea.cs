@@ -38,7 +38,7 @@ public sealed class IdentityArea : ISandboxArea, ICallerResolver, IRegistryFront
         _world = new WorldIdentityAdapter(ctx.World);
         _tokens = new TokenService(new JwtSigner(ctx.Certificates.Signing), ctx.World.TenantId);
         _registries = new RegistryHosting(_world, _tokens, new RegistryTokens(_tokens.Signer), ctx.Certificates,
-            ctx.Options.StateDir, ctx.Options.StartRegistries);
+            ctx.Options.StateDir, ctx.Options.StartRegistries, ctx.Requests);
         ctx.CallerResolver = this;
         ctx.RegistryFrontEnd = this;
         ctx.RequestClassifiers.Add(Classify);
@@ -66,7 +66,8 @@ public sealed class IdentityArea : ISandboxArea, ICallerResolver, IRegistryFront
         // Clients that use the sandbox's ARM URL as the token resource get tokens ARM accepts.
         tokens.AddArmAudience(ctx.ArmBaseUri.ToString());
         _identityServer = await LoopbackServer.StartAsync(null,
-            app => ManagedIdentityEndpoints.MapIdentityServer(app, k => _machines.GetValueOrDefault(k), _world!, tokens), ct).ConfigureAwait(false);
+            app => ManagedIdentityEndpoints.MapIdentityServer(app, k => _machines.GetValueOrDefault(k), _world!, tokens), ct,
+            log: ctx.Requests).ConfigureAwait(false);
         ctx.Endpoints.AdfsAuthority = ctx.ArmBaseUri + "adfs";
         ctx.Endpoints.Authority = ctx.ArmBaseUri.ToString();
         ctx.Endpoints.ActiveDirectoryResourceId = "https://management.core.windows.net/";
@@ -211,7 +212,7 @@ public sealed class IdentityArea : ISandboxArea, ICallerResolver, IRegistryFront
     }
 
     Task<LoopbackServer> StartImdsAsync(Machine m, CancellationToken ct) =>
-        LoopbackServer.StartAsync(null, app => ManagedIdentityEndpoints.MapImds(app, m, _world!, Tokens), ct);
+        LoopbackServer.StartAsync(null, app => ManagedIdentityEndpoints.MapImds(app, m, _world!, Tokens), ct, log: _ctx!.Requests);
 
     RunAsEndpoints EndpointsOf(Machine m)
     {

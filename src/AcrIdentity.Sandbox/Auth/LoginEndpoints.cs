@@ -107,6 +107,7 @@ public static class LoginEndpoints
             return EntraError(401, "invalid_client", 7000215,
                 $"Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{principal.ClientId}'.");
 
+        req.HttpContext.Items[Behaviour.RequestLog.CallerKey] = principal.ObjectId;
         var audience = TokenService.AudienceFromScope(scope.Length > 0 ? scope : resource);
         var (token, exp) = tokens.Issue(principal, audience);
         var expiresIn = (long)(exp - DateTimeOffset.UtcNow).TotalSeconds;

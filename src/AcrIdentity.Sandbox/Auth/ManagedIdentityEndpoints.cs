@@ -53,7 +53,7 @@ public static class ManagedIdentityEndpoints
             if (sel.Error is not null) return AppServiceError(400, sel.Error);
             var pick = Pick(world, m, sel, imdsRules: false);
             if (pick.Error is not null) return AppServiceError(400, pick.Error);
-            return TokenReply(tokens, pick, resource, m, appService: true);
+            return TokenReply(req, tokens, pick, resource, m, appService: true);
         });
 
         // Legacy MSI_ENDPOINT. az 2.45 (msrestazure get_msi_token) POSTs a form {resource, client_id|object_id|
@@ -80,7 +80,7 @@ public static class ManagedIdentityEndpoints
             if (sel.Error is not null) return ImdsError(400, "invalid_request", sel.Error);
             var pick = Pick(world, m, sel, imdsRules: false);
             if (pick.Error is not null) return ImdsError(400, "invalid_request", pick.Error);
-            return TokenReply(tokens, pick, resource, m, appService: false);
+            return TokenReply(req, tokens, pick, resource, m, appService: false);
         }
     }
 
@@ -106,7 +106,7 @@ public static class ManagedIdentityEndpoints
             if (sel.Error is not null) return ImdsError(400, "invalid_request", sel.Error);
             var pick = Pick(world, m, sel, imdsRules: true);
             if (pick.Error is not null) return ImdsError(400, "invalid_request", pick.Error);
-            return TokenReply(tokens, pick, resource, m, appService: false);
+            return TokenReply(req, tokens, pick, resource, m, appService: false);
         });
     }
 
@@ -163,8 +163,9 @@ public static class ManagedIdentityEndpoints
     static bool SecretMatches(StringValues header, string secret) =>
         header.Count == 1 && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(header.ToString()), Encoding.UTF8.GetBytes(secret));
 
-    static IResult TokenReply(TokenService tokens, Picked pick, string resource, Machine m, bool appService)
+    static IResult TokenReply(HttpRequest req, TokenService tokens, Picked pick, string resource, Machine m, bool appService)
     {
+        req.HttpContext.Items[Behaviour.RequestLog.CallerKey] = pick.Principal!.ObjectId;
         var audience = TokenService.AudienceFromScope(resource);
         var (token, exp) = tokens.Issue(pick.Principal!, audience, pick.MiResourceId, m.ResourceId);
         var now = DateTimeOffset.UtcNow;

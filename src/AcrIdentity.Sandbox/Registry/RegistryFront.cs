@@ -78,6 +78,7 @@ public sealed class RegistryFront
         }
         if (!RegistryAccess.NetworkAllows(r, req.HttpContext.Connection.RemoteIpAddress, caller.RunsOnResourceId, caller.ManagedIdentityResourceId))
             return NetworkDenied(req);
+        req.HttpContext.Items[Behaviour.RequestLog.CallerKey] = caller.ObjectId;
         return Results.Json(new JsonObject { ["refresh_token"] = _tokens.IssueRefresh(caller, _loginServer) });
     }
 
@@ -134,6 +135,7 @@ public sealed class RegistryFront
         if (caller is null) return Unauthorized("invalid refresh token: " + error);
         if (!RegistryAccess.NetworkAllows(r, req.HttpContext.Connection.RemoteIpAddress, caller.RunsOnResourceId, caller.MiResourceId))
             return NetworkDenied(req);
+        req.HttpContext.Items[Behaviour.RequestLog.CallerKey] = caller.ObjectId;
         var granted = _access.Grant(caller.ObjectId, r, ScopeRequest.ParseAll(scopeParams));
         var (token, expiresIn) = _tokens.IssueAccess(caller, _loginServer, granted);
         return TokenReply(token, expiresIn);

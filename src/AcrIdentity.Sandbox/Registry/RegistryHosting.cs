@@ -35,10 +35,12 @@ public sealed class RegistryHosting : IAsyncDisposable
     readonly bool _startProcesses;
     readonly CancellationTokenSource _stopping = new();
     bool _running;
+    readonly Behaviour.RequestLog? _log;
 
     public RegistryHosting(IIdentityWorld world, TokenService aad, RegistryTokens tokens, SandboxCertificates certs,
-        string stateDir, bool startProcesses)
+        string stateDir, bool startProcesses, Behaviour.RequestLog? log = null)
     {
+        _log = log;
         _world = world;
         _aad = aad;
         _tokens = tokens;
@@ -104,7 +106,7 @@ public sealed class RegistryHosting : IAsyncDisposable
     async Task StartOneAsync(Hosted h, CancellationToken ct)
     {
         var front = new RegistryFront(h.Id, h.LoginServer, _world, _aad, _tokens, () => BackendAsync(h));
-        h.Front = await LoopbackServer.StartAsync(_certs.Tls, front.Map, ct, h.Port).ConfigureAwait(false);
+        h.Front = await LoopbackServer.StartAsync(_certs.Tls, front.Map, ct, h.Port, _log, Behaviour.RequestKind.Registry).ConfigureAwait(false);
         if (!_startProcesses) return;
         var dir = Path.Combine(_stateDir, "registries", SafeName(h.Name));
         Directory.CreateDirectory(dir);
