@@ -283,6 +283,37 @@ public sealed class ArmGatewayTests : IDisposable
     }
 
     [Fact]
+    public async Task Long_running_patch_answered_202_with_Location_is_polled_to_its_result()
+    {
+        var ctx = await ConnectAsync();
+        var gateway = ctx.CreateGateway(new RecordingHost());
+        string rg = Rg(Unique("lroloc"));
+        await gateway.PutAsync(rg, new JsonObject { ["location"] = "westus" }, CancellationToken.None);
+        string id = rg + "/providers/Microsoft.App/containerApps/" + Unique("app");
+        await gateway.PutAsync(id, new JsonObject
+        {
+            ["location"] = "westus",
+            ["properties"] = new JsonObject
+            {
+                ["configuration"] = new JsonObject(),
+                ["template"] = new JsonObject { ["containers"] = new JsonArray(new JsonObject { ["name"] = "app", ["image"] = "hello:1" }) },
+            },
+        }, CancellationToken.None);
+        _sbx.Host.Behaviours.LroDuration = TimeSpan.FromSeconds(2.5);   // longer than one Retry-After, so a poll sees 202
+        _sbx.Host.Requests.Clear();
+
+        var reply = await gateway.PatchAsync(id, new JsonObject { ["tags"] = new JsonObject { ["owner"] = "engine-test" } }, CancellationToken.None);
+
+        Assert.Equal(200, reply.Status);
+        Assert.Equal("engine-test", (string?)reply.Object!["tags"]!["owner"]);
+        var log = _sbx.Host.Requests.Entries;
+        string trace = string.Join("\n", log.Select(e => $"{e.Method} {e.PathAndQuery} {e.Status}"));
+        Assert.True(log[0].Method == "PATCH" && log[0].Status == 202, trace);
+        Assert.Contains(log, e => e.PathAndQuery.Contains("/operationResults/", StringComparison.OrdinalIgnoreCase) && e.Status == 202);
+        Assert.Contains(log, e => e.PathAndQuery.Contains("/operationResults/", StringComparison.OrdinalIgnoreCase) && e.Status == 200);
+    }
+
+    [Fact]
     public async Task Long_running_delete_is_waited_for()
     {
         var ctx = await ConnectAsync();
