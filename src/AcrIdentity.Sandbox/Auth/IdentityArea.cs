@@ -65,6 +65,8 @@ public sealed class IdentityArea : ISandboxArea, ICallerResolver, IRegistryFront
         var tokens = Tokens;
         // Clients that use the sandbox's ARM URL as the token resource get tokens ARM accepts.
         tokens.AddArmAudience(ctx.ArmBaseUri.ToString());
+        // Registries (docker-registry start + image push) overlap with the identity listeners.
+        var registriesStarted = Registries.StartAsync(ct);
         _identityServer = await LoopbackServer.StartAsync(null,
             app => ManagedIdentityEndpoints.MapIdentityServer(app, k => _machines.GetValueOrDefault(k), _world!, tokens), ct,
             log: ctx.Requests).ConfigureAwait(false);
@@ -73,7 +75,6 @@ public sealed class IdentityArea : ISandboxArea, ICallerResolver, IRegistryFront
         ctx.Endpoints.ActiveDirectoryResourceId = "https://management.core.windows.net/";
         ctx.Endpoints.MicrosoftGraphEndpoint = ctx.ArmBaseUri.ToString().TrimEnd('/') + GraphEndpoints.PathPrefix + "/";
         ctx.Endpoints.CaBundle = ctx.Certificates.CaBundlePath;
-        var registriesStarted = Registries.StartAsync(ct);
         await SyncMachinesAsync(ct).ConfigureAwait(false);
         await registriesStarted.ConfigureAwait(false);
         _world!.Changed += OnWorldChanged;
@@ -142,21 +143,31 @@ public sealed class IdentityArea : ISandboxArea, ICallerResolver, IRegistryFront
         {
             var ctx = _ctx!;
             var changed = false;
+            Task? operatorStarted = null;
             if (!_machines.ContainsKey(OperatorMachineKey))
             {
                 var op = new Machine { Key = OperatorMachineKey, ResourceId = null, Secret = NewSecret(), UsesImds = true };
-                op.Imds = await StartImdsAsync(op, ct).ConfigureAwait(false);
-                _machines[op.Key] = op;
+                operatorStarted = Task.Run(async () =>
+                {
+                    op.Imds = await StartImdsAsync(op, ct).ConfigureAwait(false);
+                    _machines[op.Key] = op;
+                }, ct);
                 changed = true;
             }
             var live = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            var added = new List<Task<Machine>>();
             foreach (var r in _world!.IdentityCapableResources())
             {
                 live.Add(r.ResourceId);
                 if (_machines.ContainsKey(ManagedIdentityEndpoints.MachineKey(r.ResourceId))) continue;
-                await AddMachineLockedAsync(r.ResourceId, r.Type, ct).ConfigureAwait(false);
+                added.Add(AddMachineLockedAsync(r.ResourceId, r.Type, ct));   // IMDS listeners start in parallel
+            }
+            if (added.Count > 0)
+            {
+                await Task.WhenAll(added).ConfigureAwait(false);
                 changed = true;
             }
+            if (operatorStarted is not null) await operatorStarted.ConfigureAwait(false);
             foreach (var m in _machines.Values.Where(m => m.ResourceId is not null && !live.Contains(m.ResourceId)).ToList())
             {
                 _machines.TryRemove(m.Key, out _);
