@@ -87,7 +87,7 @@ namespace AcrIdentity.Commands
         {
             var bridge = new PipelineBridge();
             AzContextSnapshot? az = Session.Current is null ? AzContextReader.Read(this, bridge) : null;
-            bool whatIf = IsWhatIf();
+            bool whatIf = IsWhatIf(this);
             var request = new EnableRequest
             {
                 ResourceId = ResourceId,
@@ -127,18 +127,19 @@ namespace AcrIdentity.Commands
             }
         }
 
-        private bool IsWhatIf()
+        /// <summary>-WhatIf given, or $WhatIfPreference set: plan only, then print each step through ShouldProcess.</summary>
+        internal static bool IsWhatIf(PSCmdlet cmdlet)
         {
-            if (MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? value))
+            if (cmdlet.MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? value))
             {
                 return value is SwitchParameter s ? s.IsPresent : LanguagePrimitives.IsTrue(value);
             }
-            return LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
+            return LanguagePrimitives.IsTrue(cmdlet.GetVariableValue("WhatIfPreference"));
         }
 
-        private static ManagedIdentityPullResult ToResult(EnableOutcome o)
+        internal static ManagedIdentityPullResult ToResult(EnableOutcome o, string changedStatus = "Configured", string unchangedStatus = "AlreadyConfigured")
         {
-            string status = o.Error is not null ? "Failed" : o.Declined ? "Declined" : o.Changed ? "Configured" : "AlreadyConfigured";
+            string status = o.Error is not null ? "Failed" : o.Declined ? "Declined" : o.Changed ? changedStatus : unchangedStatus;
             return new ManagedIdentityPullResult
             {
                 ResourceId = o.TargetId,

@@ -40,7 +40,7 @@ namespace AcrIdentity
         /// <summary>The role assignment that grants pull (created, found, or a broader one already in place).</summary>
         public string? RoleAssignmentId { get; set; }
 
-        /// <summary>Configured (something changed), AlreadyConfigured (nothing to do), Failed, or Declined.</summary>
+        /// <summary>Configured (something changed), AlreadyConfigured (nothing to do), Failed, or Declined; Disable: Disabled or AlreadyDisabled.</summary>
         public string Status { get; set; } = string.Empty;
 
         /// <summary>Images the target is configured to run.</summary>
@@ -63,7 +63,7 @@ namespace AcrIdentity
         /// <summary>Identity, RoleAssignment or PullConfiguration.</summary>
         public string Step { get; set; } = string.Empty;
 
-        /// <summary>What the plan said: Create, Update, or None (already in place).</summary>
+        /// <summary>What the plan said: Create, Update, Remove, or None (already in place).</summary>
         public string Action { get; set; } = string.Empty;
 
         /// <summary>Done, AlreadyDone, Failed, NotRun, Declined.</summary>

@@ -1,0 +1,90 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using AcrIdentity.Engine.Auth;
+using AcrIdentity.Engine.Configure;
+using AcrIdentity.Hosting;
+
+namespace AcrIdentity.Commands
+{
+    /// <summary>
+    /// The reverse of Enable's pull switch: the target stops pulling from the registry with its managed identity.
+    /// Identities stay; the pull role goes only with -RemoveRoleAssignment.
+    /// </summary>
+    [Cmdlet(VerbsLifecycle.Disable, "AcrManagedIdentityPull", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+    [OutputType(typeof(ManagedIdentityPullResult))]
+    public sealed class DisableAcrManagedIdentityPullCommand : AcrCmdlet
+    {
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [Alias("Id")]
+        [AllowEmptyString]
+        public string ResourceId { get; set; } = string.Empty;
+
+        /// <summary>Name, login server or resource ID of the registry (binds from Enable's output by property name).</summary>
+        [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
+        [AzReferenceTransformation("Id", "LoginServer", "Name")]
+        [ValidateNotNullOrEmpty]
+        public string Registry { get; set; } = string.Empty;
+
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? Slot { get; set; }
+
+        [Parameter]
+        public SwitchParameter IncludeSlots { get; set; }
+
+        /// <summary>Also delete the pull role (AcrPull / Repository Reader at the registry) of the identity the target pulled with.</summary>
+        [Parameter]
+        public SwitchParameter RemoveRoleAssignment { get; set; }
+
+        protected override void BeginProcessing()
+        {
+            base.BeginProcessing();
+            if (Slot is not null && IncludeSlots.IsPresent)
+            {
+                ThrowInvalidArgument("ConflictingSlotParameters", "-Slot picks one slot and -IncludeSlots picks the site and every slot; use one of them.",
+                    "Leave out -Slot or -IncludeSlots.");
+            }
+        }
+
+        protected override void ProcessRecord()
+        {
+            var bridge = new PipelineBridge();
+            AzContextSnapshot? az = Session.Current is null ? AzContextReader.Read(this, bridge) : null;
+            bool whatIf = EnableAcrManagedIdentityPullCommand.IsWhatIf(this);
+            var request = new DisableRequest
+            {
+                ResourceId = ResourceId,
+                Registry = Registry,
+                Slot = Slot,
+                IncludeSlots = IncludeSlots.IsPresent,
+                RemoveRoleAssignment = RemoveRoleAssignment.IsPresent,
+                PlanOnly = whatIf,
+                Approve = whatIf ? null : (target, action, ct) => bridge.InvokeOnPipelineAsync(c => c.ShouldProcess(target, action), ct),
+            };
+
+            IReadOnlyList<EnableOutcome>? outcomes = RunEngine(bridge, async (host, ct) =>
+            {
+                ModuleContext context = await CredentialResolver.ResolveAsync(new ResolveRequest { AzContext = az }, host, ct).ConfigureAwait(false);
+                return await new PullDisabler(context, host).DisableAsync(request, ct).ConfigureAwait(false);
+            }, terminating: false);
+            if (outcomes is null) return;
+
+            foreach (EnableOutcome outcome in outcomes)
+            {
+                if (whatIf)
+                {
+                    foreach (PullStep step in outcome.Steps.Where(s => s.Action != StepAction.None))
+                    {
+                        ShouldProcess(outcome.TargetId, step.Description);
+                    }
+                }
+                else
+                {
+                    WriteObject(EnableAcrManagedIdentityPullCommand.ToResult(outcome, changedStatus: "Disabled", unchangedStatus: "AlreadyDisabled"));
+                }
+                if (outcome.Error is not null) WriteError(ToErrorRecord(outcome.Error));
+            }
+        }
+    }
+}
