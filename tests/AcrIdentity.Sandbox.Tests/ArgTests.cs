@@ -87,6 +87,23 @@ public sealed class ArgTests(ArmFixture f) : IClassFixture<ArmFixture>
     }
 
     [Fact]
+    public async Task Mv_expand_walks_user_assigned_identities()
+    {
+        var uami = (await H.PutAsync($"{H.RgId}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/argUami?api-version=2023-01-31",
+            new JsonObject { ["location"] = "westus" })).Body!["id"]!.GetValue<string>();
+        await H.PutAsync($"{H.RgId}/providers/Microsoft.Compute/virtualMachines/argVm?api-version=2024-11-01", new JsonObject
+        {
+            ["location"] = "westus",
+            ["identity"] = new JsonObject { ["type"] = "UserAssigned", ["userAssignedIdentities"] = new JsonObject { [uami] = new JsonObject() } },
+        });
+        var (status, body, _) = await Query(
+            "resources | where name == 'argVm' | mv-expand uami = identity.userAssignedIdentities | extend uamiId = tostring(bag_keys(uami)[0]) | project id, uamiId");
+        Assert.True(status == 200, body?.ToJsonString());
+        var row = Data(body).Single()!;
+        Assert.Equal(uami, row["uamiId"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Paging_uses_skip_tokens_when_id_is_projected_and_truncates_otherwise()
     {
         var (status, body, _) = await Query("resources | project id, name | order by id asc", new JsonObject { ["$top"] = 3 });

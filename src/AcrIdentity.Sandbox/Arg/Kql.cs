@@ -13,7 +13,7 @@ public sealed class KqlException(string message, int position, string token) : E
 
 /// <summary>
 /// The KQL subset Resource Graph users need: table | where / project / project-away / extend / order by /
-/// sort by / take / limit / top N by / summarize count() by / count / distinct. Expressions: and/or/not,
+/// sort by / take / limit / top N by / summarize count() by / count / distinct / mv-expand. Expressions: and/or/not,
 /// == != =~ !~ &lt; &gt; &lt;= &gt;=, in, in~, !in, !in~, contains, !contains, has, !has, startswith, endswith,
 /// contains_cs; functions tolower, toupper, tostring, isnotempty, isempty, isnull, isnotnull, strlen,
 /// array_length, strcat; dotted and bracket paths (properties.principalId, identity.userAssignedIdentities['id']).
@@ -91,6 +91,7 @@ public static class Kql
     sealed record Binary(string Op, Expr Left, Expr Right) : Expr;
     sealed record InList(bool Negate, bool CaseInsensitive, Expr Left, List<Expr> Items) : Expr;
     sealed record Call(string Name, List<Expr> Args) : Expr;
+    sealed record Access(Expr Target, List<object> Steps) : Expr; // bag_keys(x)[0], parse_json(y).a
 
     sealed class Parser(List<Tok> toks)
     {
@@ -180,27 +181,34 @@ public static class Kql
                         while (IsOp(",")) { Next(); args.Add(Expression()); }
                     }
                     Expect(")");
-                    return new Call(t.Text.ToLowerInvariant(), args);
+                    var call = new Call(t.Text.ToLowerInvariant(), args);
+                    var after = Steps();
+                    return after.Count == 0 ? call : new Access(call, after);
                 }
-                var steps = new List<object>();
-                while (true)
-                {
-                    if (IsOp(".")) { Next(); steps.Add(Ident()); continue; }
-                    if (IsOp("["))
-                    {
-                        Next();
-                        var k = Next();
-                        if (k.Kind == T.Str) steps.Add(k.Text);
-                        else if (k.Kind == T.Num) steps.Add(int.Parse(k.Text, CultureInfo.InvariantCulture));
-                        else throw new KqlException("Expected a string or index.", k.Pos, k.Text);
-                        Expect("]");
-                        continue;
-                    }
-                    break;
-                }
-                return new Path(t.Text, steps);
+                return new Path(t.Text, Steps());
             }
             throw Fail($"Unexpected token '{t.Text}'.");
+        }
+
+        List<object> Steps()
+        {
+            var steps = new List<object>();
+            while (true)
+            {
+                if (IsOp(".")) { Next(); steps.Add(Ident()); continue; }
+                if (IsOp("["))
+                {
+                    Next();
+                    var k = Next();
+                    if (k.Kind == T.Str) steps.Add(k.Text);
+                    else if (k.Kind == T.Num) steps.Add(int.Parse(k.Text, CultureInfo.InvariantCulture));
+                    else throw new KqlException("Expected a string or index.", k.Pos, k.Text);
+                    Expect("]");
+                    continue;
+                }
+                break;
+            }
+            return steps;
         }
     }
 
@@ -279,6 +287,12 @@ public static class Kql
                 return JsonValue.Create(neg ? !r : r);
             }
             case Call c: return CallFn(c, row);
+            case Access a:
+            {
+                var cur = Eval(a.Target, row);
+                foreach (var st in a.Steps) cur = Member(cur, st);
+                return cur?.DeepClone();
+            }
         }
         return null;
     }
@@ -435,6 +449,34 @@ public static class Kql
                     bool desc = true;
                     if (p.IsWord("asc")) { p.Next(); desc = false; } else if (p.IsWord("desc")) p.Next();
                     rows = (desc ? rows.OrderByDescending(r => SortKey(Eval(e, r)), StringComparer.Ordinal) : rows.OrderBy(r => SortKey(Eval(e, r)), StringComparer.Ordinal)).Take(n).ToList();
+                    break;
+                }
+                case "mv-expand":
+                {
+                    string? name = null;
+                    if (p.Peek.Kind == T.Ident && PeekIsAssign(toks, p.Peek)) { name = p.Ident(); p.Expect("="); }
+                    var e = p.Expression();
+                    name ??= DefaultName(e, columns.Count);
+                    var expanded = new List<JsonObject>();
+                    foreach (var r in rows)
+                    {
+                        var v = Eval(e, r);
+                        IEnumerable<JsonNode?> items = v switch
+                        {
+                            JsonArray arr => arr.Select(x => x?.DeepClone()).ToList(),
+                            // A property bag expands into one single-key bag per member.
+                            JsonObject bag => bag.Select(kv => (JsonNode?)new JsonObject { [kv.Key] = kv.Value?.DeepClone() }).ToList(),
+                            _ => [v],
+                        };
+                        foreach (var item in items)
+                        {
+                            var o = (JsonObject)r.DeepClone();
+                            o[name] = item;
+                            expanded.Add(o);
+                        }
+                    }
+                    rows = expanded;
+                    if (!columns.Contains(name)) columns = columns.Append(name).ToList();
                     break;
                 }
                 case "count":

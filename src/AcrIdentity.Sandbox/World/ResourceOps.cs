@@ -30,14 +30,8 @@ public static class ResourceOps
     public static WriteOutcome Write(World w, string resourceId, JsonObject body, bool patch, WriteContext c)
     {
         WriteOutcome outcome;
-        string? newRegistry = null;
-        lock (w.Gate)
-        {
-            outcome = WriteLocked(w, ResourceIds.Normalize(resourceId), body, patch, c);
-            if (outcome.Created && outcome.Entry?.Type == ResourceTypes.Registry) newRegistry = outcome.Entry.Id;
-        }
+        lock (w.Gate) outcome = WriteLocked(w, ResourceIds.Normalize(resourceId), body, patch, c);
         if (outcome.Error is null) w.RaiseChanged();
-        _ = newRegistry;
         return outcome;
     }
 
