@@ -14,10 +14,15 @@ namespace AcrIdentity.Engine.Checks
         internal PullCheck Run(CheckContext ctx)
         {
             if (ctx.TargetMissing != null && !(this is TargetFoundCheck)) return Skip("the target could not be read.");
+            // A Windows container group cannot have an identity at all, so its identity settings are moot.
+            if (DependsOnIdentitySettings && ContainerInstanceLimitsCheck.IsWindowsGroup(ctx)) return Skip("decided by ContainerInstanceLimits.");
             return Evaluate(ctx);
         }
 
         protected abstract PullCheck Evaluate(CheckContext ctx);
+
+        /// <summary>Checks about the target's identity and its pull settings.</summary>
+        protected virtual bool DependsOnIdentitySettings => false;
 
         protected PullCheck Pass(string message) => new PullCheck(Id, Name, CheckResult.Pass, message);
         protected PullCheck Fail(string message, string? fix) => new PullCheck(Id, Name, CheckResult.Fail, message, fix);
@@ -41,6 +46,8 @@ namespace AcrIdentity.Engine.Checks
 
     internal sealed class IdentityAttachedCheck : PullAccessCheck
     {
+        protected override bool DependsOnIdentitySettings => true;
+
         internal override string Id => "IdentityAttached";
         internal override string Name => "Target has the identity that pulls";
 
@@ -60,6 +67,8 @@ namespace AcrIdentity.Engine.Checks
 
     internal sealed class PullConfigurationCheck : PullAccessCheck
     {
+        protected override bool DependsOnIdentitySettings => true;
+
         internal override string Id => "PullConfiguration";
         internal override string Name => "Target is set to pull with a managed identity";
 
@@ -73,6 +82,8 @@ namespace AcrIdentity.Engine.Checks
 
     internal sealed class ConfiguredIdentityCheck : PullAccessCheck
     {
+        protected override bool DependsOnIdentitySettings => true;
+
         internal override string Id => "ConfiguredIdentity";
         internal override string Name => "Pull settings name the identity with the right ID";
 
@@ -91,6 +102,9 @@ namespace AcrIdentity.Engine.Checks
     {
         internal override string Id => "ContainerInstanceLimits";
         internal override string Name => "Container Instances supports identity pulls here";
+
+        internal static bool IsWindowsGroup(CheckContext ctx) =>
+            ctx.Strategy is ContainerGroupTarget && ctx.State != null && string.Equals(Json.Str(ctx.State.Resource, "properties", "osType"), "Windows", StringComparison.OrdinalIgnoreCase);
 
         protected override PullCheck Evaluate(CheckContext ctx)
         {
