@@ -15,6 +15,7 @@
         'Disconnect-AcrIdentity'
         'Get-AcrIdentityContext'
         'Enable-AcrManagedIdentityPull'
+        'Test-AcrPullAccess'
         'Disable-AcrManagedIdentityPull'
         'Get-AcrAccessToken'
         'Connect-AcrRegistry'

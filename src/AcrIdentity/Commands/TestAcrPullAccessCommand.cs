@@ -1,0 +1,125 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using AcrIdentity.Engine.Auth;
+using AcrIdentity.Engine.Checks;
+using AcrIdentity.Hosting;
+
+namespace AcrIdentity.Commands
+{
+    /// <summary>
+    /// Every check that decides whether a target (or a bare identity) can pull from a registry, each with its fix;
+    /// -Live proves it through the registry's token exchange as this environment's managed identity; -Quiet
+    /// returns only the bool. Reads only.
+    /// </summary>
+    [Cmdlet(VerbsDiagnostic.Test, "AcrPullAccess", DefaultParameterSetName = TargetSet)]
+    [OutputType(typeof(AcrPullAccessReport), typeof(bool))]
+    public sealed class TestAcrPullAccessCommand : AcrCmdlet
+    {
+        private const string TargetSet = "Target";
+        private const string IdentitySet = "Identity";
+
+        /// <summary>The target; Enable-AcrManagedIdentityPull's output and Az objects bind by their Id/ResourceId.</summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = TargetSet)]
+        [Alias("Id")]
+        [AllowEmptyString]
+        public string ResourceId { get; set; } = string.Empty;
+
+        /// <summary>Bare identity: its principal, client or resource ID. With a VM or scale set: which of its identities.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = IdentitySet)]
+        [Parameter(ParameterSetName = TargetSet)]
+        [AzReferenceTransformation("Id", "PrincipalId", "ClientId")]
+        [ValidateNotNullOrEmpty]
+        public string? Identity { get; set; }
+
+        /// <summary>Name, login server or resource ID; inferred from the target's image or pull settings when left out.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = IdentitySet)]
+        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = TargetSet)]
+        [AzReferenceTransformation("Id", "LoginServer", "Name")]
+        [AllowEmptyString]
+        public string? Registry { get; set; }
+
+        /// <summary>The image (login-server/repository:tag) or repository:tag to check; inferred from the target when left out.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? Image { get; set; }
+
+        [Parameter(ParameterSetName = TargetSet)]
+        [ValidateNotNullOrEmpty]
+        public string? Slot { get; set; }
+
+        /// <summary>Check the site and every slot (each has its own identity and settings).</summary>
+        [Parameter(ParameterSetName = TargetSet)]
+        public SwitchParameter IncludeSlots { get; set; }
+
+        /// <summary>Also pull for real (token exchange and manifest HEAD) as this environment's managed identity.</summary>
+        [Parameter]
+        public SwitchParameter Live { get; set; }
+
+        /// <summary>Return only $true or $false.</summary>
+        [Parameter]
+        public SwitchParameter Quiet { get; set; }
+
+        protected override void BeginProcessing()
+        {
+            base.BeginProcessing();
+            if (Slot is not null && IncludeSlots.IsPresent)
+            {
+                ThrowInvalidArgument("ConflictingSlotParameters", "-Slot picks one slot and -IncludeSlots picks the site and every slot; use one of them.",
+                    "Leave out -Slot or -IncludeSlots.");
+            }
+        }
+
+        protected override void ProcessRecord()
+        {
+            var bridge = new PipelineBridge();
+            AzContextSnapshot? az = Session.Current is null ? AzContextReader.Read(this, bridge) : null;
+            var request = new PullAccessRequest
+            {
+                ResourceId = ParameterSetName == TargetSet ? ResourceId : null,
+                Identity = Identity,
+                Registry = string.IsNullOrWhiteSpace(Registry) ? null : Registry,
+                Image = Image,
+                Slot = Slot,
+                IncludeSlots = IncludeSlots.IsPresent,
+                Live = Live.IsPresent,
+                LiveResolve = new ResolveRequest(),
+            };
+
+            IReadOnlyList<PullAccessReport>? reports = RunEngine(bridge, async (host, ct) =>
+            {
+                ModuleContext context = await CredentialResolver.ResolveAsync(new ResolveRequest { AzContext = az }, host, ct).ConfigureAwait(false);
+                return await new PullAccessTester(context, host).TestAsync(request, ct).ConfigureAwait(false);
+            }, terminating: false);
+
+            if (Quiet.IsPresent)
+            {
+                WriteObject(reports is not null && reports.Count > 0 && reports.All(r => r.CanPull));
+                return;
+            }
+            if (reports is null) return;
+            foreach (PullAccessReport r in reports) WriteObject(ToOutput(r));
+        }
+
+        private static AcrPullAccessReport ToOutput(PullAccessReport r) => new AcrPullAccessReport
+        {
+            CanPull = r.CanPull,
+            Target = r.Target ?? string.Empty,
+            TargetKind = r.TargetKind ?? string.Empty,
+            Registry = r.Registry ?? string.Empty,
+            RegistryLoginServer = r.RegistryLoginServer ?? string.Empty,
+            Identity = r.Identity ?? string.Empty,
+            PrincipalId = r.PrincipalId,
+            Image = r.Image,
+            Repository = r.Repository,
+            Checks = r.Checks.Select(c => new AcrPullAccessCheck
+            {
+                Id = c.Id,
+                Name = c.Name,
+                Result = c.Result.ToString(),
+                Message = c.Message,
+                Fix = c.Fix,
+            }).ToArray(),
+        };
+    }
+}
