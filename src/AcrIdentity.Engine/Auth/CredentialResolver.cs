@@ -84,7 +84,7 @@ namespace AcrIdentity.Engine.Auth
         {
             EngineOptions options = request.Options?.Clone() ?? new EngineOptions();
             CloudEnvironment cloud = await CloudForAmbientAsync(request, host, cancellationToken, options).ConfigureAwait(false);
-            TokenCredential credential = Credentials.ManagedIdentity(clientId, objectId, resourceId, options);
+            TokenCredential credential = await Credentials.ManagedIdentityAsync(clientId, objectId, resourceId, options, host, cancellationToken).ConfigureAwait(false);
             var draft = new ModuleContext(ContextSource.ManagedIdentity, cloud, credential, null, string.Empty, null,
                 Credentials.DescribeManagedIdentity(clientId, objectId, resourceId), "ManagedIdentity", options);
             return await Subscriptions.SelectAsync(draft, Nz(request.SubscriptionId) ?? Env("AZURE_SUBSCRIPTION_ID"), validate: true, host, cancellationToken).ConfigureAwait(false);

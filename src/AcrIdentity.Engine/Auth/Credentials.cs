@@ -10,6 +10,15 @@ namespace AcrIdentity.Engine.Auth
     /// <summary>Builds Azure.Identity credentials with the engine's retry and logging settings.</summary>
     internal static class Credentials
     {
+        /// <summary>A managed-identity credential, after checking (on the IMDS path) that an endpoint answers at all.</summary>
+        internal static async System.Threading.Tasks.Task<TokenCredential> ManagedIdentityAsync(string? clientId, string? objectId, string? resourceId, EngineOptions options,
+            Hosting.IEngineHost host, System.Threading.CancellationToken cancellationToken)
+        {
+            ManagedIdentitySelector(clientId, objectId, resourceId);   // bad arguments fail before any network wait
+            if (ImdsProbe.UsesImds()) await ImdsProbe.EnsureReachableAsync(host, cancellationToken).ConfigureAwait(false);
+            return ManagedIdentity(clientId, objectId, resourceId, options);
+        }
+
         internal static TokenCredential ManagedIdentity(string? clientId, string? objectId, string? resourceId, EngineOptions options)
         {
             var id = ManagedIdentitySelector(clientId, objectId, resourceId);

@@ -49,7 +49,7 @@ namespace AcrIdentity.Engine.Auth
             string? tenant = NonEmpty(request.TenantId);
             if (request.Identity)
             {
-                credential = Credentials.ManagedIdentity(request.ClientId, request.ObjectId, request.IdentityResourceId, options);
+                credential = await Credentials.ManagedIdentityAsync(request.ClientId, request.ObjectId, request.IdentityResourceId, options, host, cancellationToken).ConfigureAwait(false);
                 account = Credentials.DescribeManagedIdentity(request.ClientId, request.ObjectId, request.IdentityResourceId);
                 accountType = "ManagedIdentity";
             }

@@ -74,4 +74,19 @@ public class ResolverUnitTests
         Assert.Equal("ClientSecretRequired", ex.Reason);
         Assert.Null(Session.Current);
     }
+
+    [Fact]
+    public async Task Identity_where_no_imds_answers_fails_fast_instead_of_waiting_out_retries()
+    {
+        // A closed loopback port stands in for 169.254.169.254 off Azure; the probe stops before MSAL is involved.
+        using var env = new EnvScope(new Dictionary<string, string?> { ["AZURE_POD_IDENTITY_AUTHORITY_HOST"] = "http://127.0.0.1:1" });
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var ex = await Assert.ThrowsAsync<EngineException>(() => CredentialResolver.ResolveAsync(
+            new ResolveRequest { Identity = true, Environment = "AzureCloud" }, new RecordingHost(), CancellationToken.None));
+        watch.Stop();
+        Assert.Equal("ManagedIdentityUnavailable", ex.Reason);
+        Assert.Equal(EngineErrorCategory.ResourceUnavailable, ex.Category);
+        Assert.Contains("127.0.0.1:1", ex.Message);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), watch.Elapsed.ToString());
+    }
 }
