@@ -297,9 +297,19 @@ namespace AcrIdentity.Engine.Arm
 
         private static string ShortName(string path)
         {
-            string p = path.Split('?')[0].TrimEnd('/');
-            int i = p.LastIndexOf('/');
-            return i >= 0 ? p.Substring(i + 1) : p;
+            string id = ResourceIdOf(path);
+            try
+            {
+                if (ResourceIdentifier.TryParse(id, out ResourceIdentifier? parsed) && parsed is not null && !string.IsNullOrEmpty(parsed.Name))
+                {
+                    return $"{parsed.ResourceType.GetLastType()} {parsed.Name}";
+                }
+            }
+            catch (FormatException)
+            {
+                // Not a resource ID (a collection path): show it whole.
+            }
+            return id;
         }
 
         /// <summary>The resource ID an error is about: the path without its query.</summary>
