@@ -23,9 +23,11 @@ public sealed class StandaloneTests
     }
 
     /// <summary>Starts the sandbox executable (built beside the tests) and waits for endpoints.json.</summary>
-    public static async Task<(Process Process, string StateDir, JsonNode Endpoints, TimeSpan Ready)> StartAsync(string caDir, string? scenario)
+    public static async Task<(Process Process, string StateDir, JsonNode Endpoints, TimeSpan Ready)> StartAsync(string caDir, string? scenario,
+        string? stateDir = null)
     {
-        var state = Path.Combine(Path.GetTempPath(), "acrid-standalone-" + Guid.NewGuid().ToString("N")[..10]);
+        var state = stateDir ?? Path.Combine(Path.GetTempPath(), "acrid-standalone-" + Guid.NewGuid().ToString("N")[..10]);
+        if (File.Exists(Path.Combine(state, "endpoints.json"))) File.Delete(Path.Combine(state, "endpoints.json"));
         var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "AcrIdentity.Sandbox.dll"));
         foreach (var a in new[] { "--state-dir", state, "--ca-dir", caDir }) psi.ArgumentList.Add(a);
@@ -142,6 +144,43 @@ public sealed class StandaloneTests
         {
             if (!p.HasExited) p.Kill(entireProcessTree: true);
             p.Dispose();
+            try { Directory.Delete(state, true); } catch (IOException) { }
+        }
+    }
+
+    [Fact]
+    public async Task A_restart_after_SIGKILL_stops_the_registry_the_killed_sandbox_left_behind()
+    {
+        var caDir = CaDir();
+        var scenario = Path.Combine(RepoRoot(), "samples", "seed-world.json");
+        var (first, state, _, _) = await StartAsync(caDir, scenario);
+        Process? second = null;
+        try
+        {
+            var orphans = ChildPids(first.Id);
+            Assert.NotEmpty(orphans);
+            Assert.Equal(0, Kill(first.Id, 9));
+            await first.WaitForExitAsync();
+            Assert.All(orphans, c => Assert.True(Directory.Exists($"/proc/{c}"), "the registry should outlive a SIGKILLed sandbox"));
+
+            (second, _, var e, _) = await StartAsync(caDir, scenario, state);
+            await Task.Delay(100);
+            Assert.All(orphans, c => Assert.False(Directory.Exists($"/proc/{c}") && !File.ReadAllText($"/proc/{c}/stat").Contains(" Z "),
+                $"leftover registry {c} still running"));
+            // The new registry serves the same storage.
+            using var http = TrustingClient(caDir);
+            var login = (string)e["registries"]!["myContainerRegistry"]!["loginServer"]!;
+            using var r = await http.GetAsync($"https://{login}/v2/");
+            Assert.Equal(HttpStatusCode.Unauthorized, r.StatusCode);
+        }
+        finally
+        {
+            foreach (var p in new[] { first, second })
+            {
+                if (p is null) continue;
+                if (!p.HasExited) { Kill(p.Id, 15); p.WaitForExit(10000); }
+                p.Dispose();
+            }
             try { Directory.Delete(state, true); } catch (IOException) { }
         }
     }

@@ -26,6 +26,7 @@ public sealed class IdentityArea : ISandboxArea, ICallerResolver, IRegistryFront
     SandboxContext? _ctx;
     int _syncQueued;
     volatile bool _started;
+    int _imdsCount;
 
     public TokenService Tokens => _tokens ?? throw new InvalidOperationException("the identity area is not configured yet");
     public RegistryHosting Registries => _registries ?? throw new InvalidOperationException("the identity area is not configured yet");
@@ -171,7 +172,11 @@ public sealed class IdentityArea : ISandboxArea, ICallerResolver, IRegistryFront
             foreach (var m in _machines.Values.Where(m => m.ResourceId is not null && !live.Contains(m.ResourceId)).ToList())
             {
                 _machines.TryRemove(m.Key, out _);
-                if (m.Imds is not null) await m.Imds.DisposeAsync().ConfigureAwait(false);
+                if (m.Imds is not null)
+                {
+                    await m.Imds.DisposeAsync().ConfigureAwait(false);
+                    Interlocked.Decrement(ref _imdsCount);
+                }
                 changed = true;
             }
 
@@ -189,8 +194,13 @@ public sealed class IdentityArea : ISandboxArea, ICallerResolver, IRegistryFront
                 foreach (var m in _machines.Values.Where(m => m.ResourceId is not null).OrderBy(m => m.ResourceId, StringComparer.OrdinalIgnoreCase))
                     e.RunAs[m.ResourceId!] = EndpointsOf(m);
             }
-            foreach (var r in _world.Registries())
-                e.Registries[r.Name] = new RegistryEndpoint { Id = r.Id, LoginServer = r.LoginServer };
+            lock (e.RunAs)
+            {
+                // Rebuilt, so deleted registries leave the file too.
+                e.Registries.Clear();
+                foreach (var r in _world.Registries())
+                    e.Registries[r.Name] = new RegistryEndpoint { Id = r.Id, LoginServer = r.LoginServer };
+            }
             if (changed && _started) await EndpointsFile.WriteAsync(ctx, ct).ConfigureAwait(false);
         }
         finally
@@ -210,12 +220,16 @@ public sealed class IdentityArea : ISandboxArea, ICallerResolver, IRegistryFront
         finally { _sync.Release(); }
     }
 
+    /// <summary>Each IMDS machine costs a listener; beyond this many, machines get only the identity/MSI endpoints.</summary>
+    public const int MaxImdsListeners = 256;
+
     async Task<Machine> AddMachineLockedAsync(string resourceId, string type, CancellationToken ct)
     {
         var m = new Machine
         {
             Key = ManagedIdentityEndpoints.MachineKey(resourceId), ResourceId = resourceId, Secret = NewSecret(),
-            UsesImds = ManagedIdentityEndpoints.UsesImdsInAzure(type),
+            UsesImds = ManagedIdentityEndpoints.UsesImdsInAzure(type)
+                       && Interlocked.Increment(ref _imdsCount) <= MaxImdsListeners,
         };
         if (m.UsesImds) m.Imds = await StartImdsAsync(m, ct).ConfigureAwait(false);
         _machines[m.Key] = m;

@@ -74,12 +74,13 @@ public sealed class WorldIdentityAdapter : IIdentityWorld
         return new ResourceIdentities(id, system, users);
     }
 
+    // From the stored entries, not rendered resources: this runs on every world change, and worlds for audits
+    // hold thousands of resources.
     public IReadOnlyList<IdentityCapableResource> IdentityCapableResources() =>
-        _w.ListResources()
-            .Select(r => (Id: (string?)r["id"], Type: (string?)r["type"]))
-            .Where(r => r.Id is not null && r.Type is not null && ResourceTypes.Find(r.Type) is { CarriesIdentity: true })
-            .Where(r => !r.Type!.Equals(ResourceTypes.ManagedEnvironment, StringComparison.OrdinalIgnoreCase))
-            .Select(r => new IdentityCapableResource(r.Id!, r.Type!.ToLowerInvariant()))
+        _w.EntriesSnapshot()
+            .Where(e => ResourceTypes.Find(e.Type) is { CarriesIdentity: true }
+                        && !e.Type.Equals(ResourceTypes.ManagedEnvironment, StringComparison.OrdinalIgnoreCase))
+            .Select(e => new IdentityCapableResource(e.Id, e.Type.ToLowerInvariant()))
             .ToList();
 
     public IReadOnlyList<RegistryView> Registries()

@@ -23,6 +23,7 @@ public sealed class RegistryProcess : IAsyncDisposable
     }
 
     public string SocketPath { get; }
+    string? PidFile { get; set; }
     public int ProcessId => _process.Id;
     /// <summary>HTTP client whose every connection goes to the socket (use any http://registry/ URL).</summary>
     public HttpClient Client { get; }
@@ -67,6 +68,8 @@ public sealed class RegistryProcess : IAsyncDisposable
                 enabled: false
             """, ct).ConfigureAwait(false);
 
+        var pidFile = Path.Combine(dir, "registry.pid");
+        StopLeftover(pidFile, config);
         var psi = new ProcessStartInfo(Binary) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add("serve");
         psi.ArgumentList.Add(config);
@@ -76,7 +79,8 @@ public sealed class RegistryProcess : IAsyncDisposable
         p.ErrorDataReceived += (_, e) => Append(log, e.Data);
         p.BeginOutputReadLine();
         p.BeginErrorReadLine();
-        var rp = new RegistryProcess(p, socketPath, log);
+        await File.WriteAllTextAsync(pidFile, p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), ct).ConfigureAwait(false);
+        var rp = new RegistryProcess(p, socketPath, log) { PidFile = pidFile };
         try
         {
             await rp.WaitReadyAsync(ct).ConfigureAwait(false);
@@ -136,6 +140,28 @@ public sealed class RegistryProcess : IAsyncDisposable
         return new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
     }
 
+    /// <summary>
+    /// A sandbox killed outright (SIGKILL) leaves its registry running on the same storage: stop that one,
+    /// identified by the pid file it wrote and by its command line naming this config, before starting anew.
+    /// </summary>
+    static void StopLeftover(string pidFile, string config)
+    {
+        if (!File.Exists(pidFile)) return;
+        try
+        {
+            if (int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid)
+                && File.Exists($"/proc/{pid}/cmdline")
+                && File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ').Contains(config, StringComparison.Ordinal))
+            {
+                using var old = Process.GetProcessById(pid);
+                old.Kill();
+                old.WaitForExit(5000);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception) { }
+        File.Delete(pidFile);
+    }
+
     static void Append(StreamWriter log, string? line)
     {
         if (line is null) return;
@@ -164,5 +190,6 @@ public sealed class RegistryProcess : IAsyncDisposable
         _process.Dispose();
         lock (_log) _log.Dispose();
         try { File.Delete(SocketPath); } catch (IOException) { }
+        try { if (PidFile is not null) File.Delete(PidFile); } catch (IOException) { }
     }
 }
