@@ -11,8 +11,9 @@ namespace AcrIdentity.Sandbox.Arg;
 /// authorizationresources, limited to what the caller may read.</summary>
 static class ArgEndpoint
 {
-    static readonly ICallerResolver Fallback = new UnverifiedJwtResolverProxy();
-    static readonly ConcurrentDictionary<string, Queue<DateTimeOffset>> Windows = new(StringComparer.OrdinalIgnoreCase);
+    static readonly ICallerResolver Fallback = new UnverifiedJwtResolver();
+    // Quota windows per sandbox instance, per caller.
+    static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SandboxContext, ConcurrentDictionary<string, Queue<DateTimeOffset>>> Windows = new();
     static readonly TimeSpan Window = TimeSpan.FromSeconds(5);
 
     public static async Task HandleAsync(HttpContext http, SandboxContext ctx)
@@ -139,7 +140,7 @@ static class ArgEndpoint
 
     static (int Remaining, TimeSpan ResetsAfter) Quota(SandboxContext ctx, string caller)
     {
-        var q = Windows.GetOrAdd(caller, _ => new Queue<DateTimeOffset>());
+        var q = Windows.GetValue(ctx, _ => new(StringComparer.OrdinalIgnoreCase)).GetOrAdd(caller, _ => new Queue<DateTimeOffset>());
         var now = DateTimeOffset.UtcNow;
         lock (q)
         {
@@ -148,11 +149,5 @@ static class ArgEndpoint
             var resets = q.Count > 0 ? Window - (now - q.Peek()) : Window;
             return (ctx.Behaviours.ArgQuotaPerWindow - q.Count, resets < TimeSpan.Zero ? TimeSpan.Zero : resets);
         }
-    }
-
-    sealed class UnverifiedJwtResolverProxy : ICallerResolver
-    {
-        readonly UnverifiedJwtResolver _inner = new();
-        public CallerResolution Resolve(HttpContext http) => _inner.Resolve(http);
     }
 }

@@ -167,8 +167,6 @@ public static class ResourceOps
         ["vnetRouteAllEnabled"] = false, ["vnetImagePullEnabled"] = false, ["publicNetworkAccess"] = null,
     };
 
-    static string Guid8() => Guid.NewGuid().ToString();
-
     static WorldError? Shape(World w, ResourceTypeSpec spec, ResourceEntry entry, ResourceEntry? existing, JsonObject shaped,
         JsonObject body, bool patch, ResourceGroup rg, WriteContext c)
     {
@@ -226,6 +224,7 @@ public static class ResourceOps
                 Default("zoneRedundancy", "Disabled");
                 Default("anonymousPullEnabled", false);
                 Default("roleAssignmentMode", "LegacyRegistryPermissions");
+                // Scenario-only member: the images the registry area pushes at start.
                 if (body["images"] is JsonArray imgs)
                 {
                     entry.Images.Clear();
@@ -262,8 +261,6 @@ public static class ResourceOps
                 Default("usageState", "Normal");
                 Default("availabilityState", "Normal");
                 Default("vnetImagePullEnabled", false);
-                if (props["siteConfig"] is null) { }
-                if (spec.Type == ResourceTypes.Site && body["slots"] is JsonArray) shaped.Remove("slots");
                 break;
             }
             case ResourceTypes.ContainerGroup:
@@ -292,7 +289,7 @@ public static class ResourceOps
             }
             case ResourceTypes.VirtualMachine:
             case ResourceTypes.ScaleSet:
-                Keep(spec.Type == ResourceTypes.VirtualMachine ? "vmId" : "uniqueId", Guid8());
+                Keep(spec.Type == ResourceTypes.VirtualMachine ? "vmId" : "uniqueId", Guid.NewGuid().ToString());
                 props["provisioningState"] = "Succeeded";
                 Keep("timeCreated", w.Now.UtcDateTime.ToString("O"));
                 break;
