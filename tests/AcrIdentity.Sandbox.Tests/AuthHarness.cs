@@ -144,6 +144,25 @@ public sealed class AuthHarness : IAsyncDisposable
         return JsonNode.Parse(text)!.AsObject();
     }
 
+    public async Task<HttpStatusCode> ArmDeleteAsync(string id, string apiVersion)
+    {
+        using var req = new HttpRequestMessage(HttpMethod.Delete, $"{Endpoints.ArmEndpoint.TrimEnd('/')}{id}?api-version={apiVersion}");
+        req.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await OperatorTokenAsync());
+        using var r = await Http.SendAsync(req);
+        return r.StatusCode;
+    }
+
+    /// <summary>Polls until <paramref name="condition"/> holds (background updates such as endpoints.json).</summary>
+    public static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
+    {
+        var sw = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            if (sw.Elapsed > TimeSpan.FromSeconds(10)) throw new TimeoutException(what);
+            await Task.Delay(25);
+        }
+    }
+
     async Task PollAsync(string url, string token)
     {
         var sw = Stopwatch.StartNew();

@@ -226,6 +226,28 @@ public sealed class RegistryTests : IClassFixture<RegistrySandbox>
         Assert.Equal("repository:team/app:pull", Access(await AccessTokenAsync(login, refresh!, "repository:team/app:pull,push", "repository:other:pull")));
     }
 
+    [Fact]
+    public async Task A_new_registry_appears_in_endpoints_json_and_a_deleted_one_stops_answering_and_leaves_it()
+    {
+        var name = Unique("life");
+        var (id, login) = await H.RegistryAsync(_s.Rg, name);
+        string File() => System.IO.File.ReadAllText(H.Host.EndpointsFile);
+        await AuthHarness.EventuallyAsync(() => Task.FromResult(File().Contains(login)), "new registry in endpoints.json");
+
+        var status = await H.ArmDeleteAsync(id, "2025-11-01");
+        Assert.True(status is HttpStatusCode.OK or HttpStatusCode.Accepted or HttpStatusCode.NoContent, status.ToString());
+        await AuthHarness.EventuallyAsync(async () =>
+        {
+            try
+            {
+                using var r = await H.Http.GetAsync($"https://{login}/v2/");
+                return false;
+            }
+            catch (HttpRequestException) { return true; }   // nothing listens there any more
+        }, "deleted registry's login server still answers");
+        await AuthHarness.EventuallyAsync(() => Task.FromResult(!File().Contains(login)), "deleted registry still in endpoints.json");
+    }
+
     sealed class NonSeekable(byte[] data) : MemoryStream(data)
     {
         public override bool CanSeek => false;
