@@ -202,7 +202,7 @@ public sealed class EnableTests
         Assert.Equal(3, blocks.Length);
         var r = s.Run(@"
             $r = Enable-AcrManagedIdentityPull $args[0] myContainerRegistry -UserAssignedIdentity myACRId
-            $again = $r | Enable-AcrManagedIdentityPull -Registry $r.Registry
+            $again = $r | Enable-AcrManagedIdentityPull -Registry $r.Registry -UserAssignedIdentity $r.IdentityResourceId
             $again.Status
             foreach ($b in $args[1]) { $r | ForEach-Object ([scriptblock]::Create($b)) }", s.LinuxApp, blocks);
         Assert.Empty(r.Errors);
