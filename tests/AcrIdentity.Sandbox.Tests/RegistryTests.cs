@@ -227,6 +227,24 @@ public sealed class RegistryTests : IClassFixture<RegistrySandbox>
     }
 
     [Fact]
+    public async Task Anonymous_pull_only_where_enabled_and_only_pull_and_admin_style_users_are_refused()
+    {
+        var (_, open) = await H.RegistryAsync(_s.Rg, Unique("anon"), new JsonObject { ["anonymousPullEnabled"] = true });
+        var (_, closed) = await H.RegistryAsync(_s.Rg, Unique("noanon"));
+        using (var r = await H.Http.GetAsync($"https://{open}/oauth2/token?service={open}&scope=repository:app:pull,push"))
+        {
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+            Assert.Equal("repository:app:pull", Access((string)JsonNode.Parse(await r.Content.ReadAsStringAsync())!["access_token"]!));
+        }
+        using (var r = await H.Http.GetAsync($"https://{closed}/oauth2/token?service={closed}&scope=repository:app:pull"))
+            Assert.Equal(HttpStatusCode.Unauthorized, r.StatusCode);
+        using var req = new HttpRequestMessage(HttpMethod.Get, $"https://{closed}/oauth2/token?service={closed}&scope=repository:app:pull");
+        req.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("admin:password")));
+        using var basic = await H.Http.SendAsync(req);
+        Assert.Equal(HttpStatusCode.Unauthorized, basic.StatusCode);
+    }
+
+    [Fact]
     public async Task A_new_registry_appears_in_endpoints_json_and_a_deleted_one_stops_answering_and_leaves_it()
     {
         var name = Unique("life");
