@@ -42,6 +42,14 @@ public sealed class WorldScenarioTests
         }
         Assert.Equal(10000, seen);
         Assert.Equal(10, pages);
+
+        var (argStatus, arg, _) = await h.SendAsync(HttpMethod.Post, "/providers/Microsoft.ResourceGraph/resources?api-version=2024-04-01",
+            new JsonObject { ["query"] = "resources | where type =~ 'Microsoft.Web/sites' and properties.siteConfig.linuxFxVersion startswith 'DOCKER|' | project id",
+                             ["options"] = new JsonObject { ["$top"] = 1000 } });
+        Assert.Equal(200, argStatus);
+        Assert.Equal(10000, arg!["totalRecords"]!.GetValue<int>());
+        Assert.Equal(1000, arg["count"]!.GetValue<int>());
+        Assert.NotNull(arg["$skipToken"]);
     }
 
     [Fact]

@@ -24,29 +24,34 @@ sealed class ArgTables(World.World world, string callerObjectId, HashSet<string>
         _ => null,
     };
 
+    /// <summary>A row in ARG's column order; takes ownership of <paramref name="src"/>'s members (no copies).</summary>
     static JsonObject Row(string id, string name, string type, string tenant, string? sub, string? rg, JsonObject src)
     {
+        JsonNode? Take(string key, JsonNode? fallback = null)
+        {
+            if (!src.Remove(key, out var v) || v is null) return fallback;
+            return v;
+        }
         return new JsonObject
         {
             ["id"] = id, ["name"] = name, ["type"] = type.ToLowerInvariant(), ["tenantId"] = tenant,
-            ["kind"] = src["kind"]?.DeepClone() ?? "", ["location"] = src["location"]?.DeepClone() ?? "",
+            ["kind"] = Take("kind", ""), ["location"] = Take("location", ""),
             ["resourceGroup"] = rg?.ToLowerInvariant() ?? "", ["subscriptionId"] = sub ?? "",
-            ["managedBy"] = src["managedBy"]?.DeepClone() ?? "", ["sku"] = src["sku"]?.DeepClone(), ["plan"] = src["plan"]?.DeepClone(),
-            ["properties"] = src["properties"]?.DeepClone(), ["tags"] = src["tags"]?.DeepClone(), ["identity"] = src["identity"]?.DeepClone(),
-            ["zones"] = src["zones"]?.DeepClone(), ["extendedLocation"] = src["extendedLocation"]?.DeepClone(),
+            ["managedBy"] = Take("managedBy", ""), ["sku"] = Take("sku"), ["plan"] = Take("plan"),
+            ["properties"] = Take("properties"), ["tags"] = Take("tags"), ["identity"] = Take("identity"),
+            ["zones"] = Take("zones"), ["extendedLocation"] = Take("extendedLocation"),
         };
     }
 
     List<JsonObject> Resources()
     {
         var rows = new List<JsonObject>();
-        foreach (var r in world.ListResources())
+        // Check access on the stored entries first and render only the rows the caller gets.
+        foreach (var e in world.EntriesSnapshot())
         {
-            var id = r["id"]!.GetValue<string>();
-            var type = r["type"]!.GetValue<string>();
-            var sub = ResourceIds.SubscriptionOf(id);
-            if (!InSubs(sub) || !CanRead(type + "/read", id)) continue;
-            rows.Add(Row(id, r["name"]!.GetValue<string>(), type, world.TenantId, sub, ResourceIds.ResourceGroupOf(id), r));
+            if (!InSubs(e.SubscriptionId) || !CanRead(e.Type + "/read", e.Id)) continue;
+            var r = world.Render(e);
+            rows.Add(Row(e.Id, r["name"]?.GetValue<string>() ?? e.Name, e.Type, world.TenantId, e.SubscriptionId, e.ResourceGroup, r));
         }
         return rows;
     }
