@@ -73,6 +73,8 @@ public sealed class ArmGatewayTests : IDisposable
         var lines = host.Verbose.ToList();
         Assert.Contains(lines, l => l.StartsWith("ARM PUT " + rg, StringComparison.OrdinalIgnoreCase) && l.Contains("-> 20") && l.Contains(" ms)"));
         Assert.Contains(lines, l => l.StartsWith("ARM GET ", StringComparison.Ordinal) && l.Contains("-> 200"));
+        // Pinned api-versions: no provider lookups (GET …/providers/{namespace}) were spent.
+        Assert.DoesNotContain(_sbx.Host.Requests.Entries, e => System.Text.RegularExpressions.Regex.IsMatch(e.PathAndQuery, @"/providers/[^/?]+\?", System.Text.RegularExpressions.RegexOptions.IgnoreCase));
         string all = host.AllText();
         Assert.DoesNotContain("eyJ", all);
         Assert.DoesNotContain("Bearer", all, StringComparison.OrdinalIgnoreCase);

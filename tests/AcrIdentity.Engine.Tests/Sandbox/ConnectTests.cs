@@ -55,6 +55,17 @@ public sealed class ConnectTests : IDisposable
     }
 
     [Fact]
+    public async Task Verify_confirms_a_context_with_one_arm_call()
+    {
+        var ctx = await Session.ConnectAsync(Operator(_sbx.SubscriptionId), new RecordingHost(), CancellationToken.None);
+        _sbx.Host.Requests.Clear();
+        var verified = await Session.VerifyAsync(ctx, new RecordingHost(), CancellationToken.None);
+        Assert.Equal(ctx.SubscriptionId, verified.SubscriptionId);
+        Assert.Equal(_sbx.Host.World.FindSubscription(_sbx.SubscriptionId)!.DisplayName, verified.SubscriptionName);
+        Assert.Single(_sbx.Host.Requests.Where(e => e.Kind == AcrIdentity.Sandbox.Behaviour.RequestKind.Arm));
+    }
+
+    [Fact]
     public async Task Wrong_secret_fails_and_leaves_no_context()
     {
         var request = Operator(_sbx.SubscriptionId);
