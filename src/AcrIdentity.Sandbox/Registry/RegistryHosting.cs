@@ -58,8 +58,13 @@ public sealed class RegistryHosting : IAsyncDisposable
             if (_hosted.TryGetValue(registryId, out var existing) && !existing.Removed) return existing.LoginServer;
             h = new Hosted { Id = registryId, Name = registryName, Port = FreePort() };
             _hosted[registryId] = h;
-            // Registries created after start come up in the background; the ARM LRO covers the wait.
-            if (_running) h.Started = StartOneAsync(h, _stopping.Token);
+            // Registries created after start come up in the background (ARM calls this under the world lock, so
+            // nothing of the start runs here); the ARM LRO and the front's wait for its process cover the gap.
+            if (_running)
+            {
+                var token = _stopping.Token;
+                h.Started = Task.Run(() => StartOneAsync(h, token), token);
+            }
         }
         return h.LoginServer;
     }
@@ -83,7 +88,8 @@ public sealed class RegistryHosting : IAsyncDisposable
         {
             _running = true;
             pending = _hosted.Values.ToList();
-            foreach (var h in pending) h.Started ??= StartOneAsync(h, _stopping.Token);
+            var token = _stopping.Token;
+            foreach (var h in pending) h.Started ??= Task.Run(() => StartOneAsync(h, token), token);   // registries start in parallel
         }
         await Task.WhenAll(pending.Select(h => h.Started!)).WaitAsync(ct).ConfigureAwait(false);
     }
