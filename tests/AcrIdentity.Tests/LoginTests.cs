@@ -217,6 +217,25 @@ public sealed class LoginTests : IClassFixture<LoginSandbox>, IDisposable
     }
 
     [Fact]
+    public void No_identity_on_the_resource_is_explained_and_nothing_is_written()
+    {
+        // The seed web app has no identity yet: its identity endpoint answers "Identity not found".
+        string appId = $"/subscriptions/{_s.Subscription}/resourceGroups/myResourceGroup/providers/Microsoft.Web/sites/myLinuxApp";
+        RunAsEndpoints app;
+        lock (_s.Host.Endpoints.RunAs) app = _s.Host.Endpoints.RunAs[appId];
+        string authFile = Path.Combine(_dir, "none.json");
+        var none = Pwsh($"Get-AcrAccessToken -Registry '{_s.LoginServer}' -Identity", OnTheVm(app, authFile));
+        Assert.NotEqual(0, none.ExitCode);
+        Assert.Contains("Get-AcrAccessToken.NoManagedIdentity", none.StdErr);
+        Assert.Contains("Identity not found", none.StdErr);
+
+        var connect = Pwsh($"Connect-AcrRegistry -Registry '{_s.LoginServer}' -Identity", OnTheVm(app, authFile));
+        Assert.NotEqual(0, connect.ExitCode);
+        Assert.Contains("Connect-AcrRegistry.NoManagedIdentity", connect.StdErr);
+        Assert.False(File.Exists(authFile));
+    }
+
+    [Fact]
     public async Task Parallel_logins_from_separate_processes_keep_every_entry()
     {
         var servers = new List<string> { _s.LoginServer };

@@ -26,7 +26,7 @@ namespace AcrIdentity.Engine.Registry
                 host.WriteVerbose($"The managed identity sees no usable subscription ({ex.Reason}); going on without ARM, so the registry is taken as named.");
                 return await WithoutSubscriptionAsync(request, host, ct).ConfigureAwait(false);
             }
-            catch (EngineException ex) when (managedIdentity && ex.Reason == "CredentialUnavailable")
+            catch (EngineException ex) when (managedIdentity && (ex.Reason == "CredentialUnavailable" || ex.Reason == "AuthenticationFailed"))
             {
                 throw NoManagedIdentity(ex);
             }
@@ -40,7 +40,7 @@ namespace AcrIdentity.Engine.Registry
 
         internal static EngineException NoManagedIdentity(Exception inner) =>
             new EngineException("NoManagedIdentity", EngineErrorCategory.AuthenticationError,
-                "No managed identity answered in this environment: " + RegistryReply.Scrub(inner.Message),
+                "No managed identity gave a token here (none is enabled on this resource, or the one named is not attached to it): " + RegistryReply.Scrub(inner.Message),
                 "Run this on an Azure resource with a managed identity enabled (VM, scale set, App Service, Automation, container), name a user-assigned identity that is attached to it (-ClientId/-ResourceId), or sign in with Connect-AzAccount instead of -Identity.",
                 null, inner);
 

@@ -18,8 +18,9 @@ namespace AcrIdentity.Engine.Registry
     /// </summary>
     internal sealed class RegistryTarget
     {
-        private RegistryTarget(string loginServer, string? id, bool? armAudienceAllowed, bool abac)
+        private RegistryTarget(string loginServer, string? id, bool? armAudienceAllowed, bool abac, string? guessedFrom = null)
         {
+            GuessedFrom = guessedFrom;
             LoginServer = loginServer;
             Id = id;
             ArmAudienceAllowed = armAudienceAllowed;
@@ -31,6 +32,8 @@ namespace AcrIdentity.Engine.Registry
         /// <summary>policies.azureADAuthenticationAsArmPolicy: false = disabled; null = not known (ARM not readable).</summary>
         internal bool? ArmAudienceAllowed { get; }
         internal bool Abac { get; }
+        /// <summary>The name the login server was built from (name + the cloud's suffix), when ARM could not say.</summary>
+        internal string? GuessedFrom { get; }
 
         internal static async Task<RegistryTarget> ResolveAsync(ModuleContext context, string input, IEngineHost host, CancellationToken ct)
         {
@@ -47,7 +50,7 @@ namespace AcrIdentity.Engine.Registry
 
             if (!isId && context.SubscriptionId.Length == 0)
             {
-                return Unread(AsGiven(context, text, isLoginServer), host, "no subscription is visible to " + context.Account);
+                return Unread(AsGiven(context, text, isLoginServer), host, "no subscription is visible to " + context.Account, isLoginServer ? null : text);
             }
             RegistryInfo info;
             try
@@ -56,12 +59,12 @@ namespace AcrIdentity.Engine.Registry
             }
             catch (EngineException ex) when (!isId && (ex.Reason == "RegistryNotFound" || (ex is ArmRequestException arm403 && arm403.Status == 403)))
             {
-                return Unread(AsGiven(context, text, isLoginServer), host, $"ARM shows {context.Account} no registry '{text}' ({ex.Reason})");
+                return Unread(AsGiven(context, text, isLoginServer), host, $"ARM shows {context.Account} no registry '{text}' ({ex.Reason})", isLoginServer ? null : text);
             }
             catch (ArmRequestException ex) when (isId && ex.Status == 403)
             {
                 var id = ArmIds.TryParseResource(text)!;
-                return Unread(context.Cloud.GetLoginServer(id.Name), host, $"{context.Account} may not read {text} in ARM");
+                return Unread(context.Cloud.GetLoginServer(id.Name), host, $"{context.Account} may not read {text} in ARM", text);
             }
 
             bool? armAudience = await ReadArmAudiencePolicyAsync(arm, info.Id.ToString(), host, ct).ConfigureAwait(false);
@@ -83,10 +86,10 @@ namespace AcrIdentity.Engine.Registry
             return context.Cloud.GetLoginServer(text);
         }
 
-        private static RegistryTarget Unread(string loginServer, IEngineHost host, string why)
+        private static RegistryTarget Unread(string loginServer, IEngineHost host, string why, string? guessedFrom)
         {
             host.WriteVerbose($"Using the login server {loginServer} without reading the registry in ARM: {why}. Its audience policy is unknown; the ARM audience is tried first.");
-            return new RegistryTarget(loginServer, null, null, false);
+            return new RegistryTarget(loginServer, null, null, false, guessedFrom);
         }
 
         /// <summary>The registry's azureADAuthenticationAsArmPolicy (az reads it the same way before exchanging).</summary>

@@ -55,7 +55,17 @@ namespace AcrIdentity.Engine.Registry
         private static async Task<Uri> ChallengeAsync(RegistryHttp http, RegistryTarget target, IEngineHost host, CancellationToken ct)
         {
             Uri ping = new Uri("https://" + target.LoginServer + "/v2/");
-            RegistryReply reply = await http.GetAsync(ping, target.LoginServer, ct).ConfigureAwait(false);
+            RegistryReply reply;
+            try
+            {
+                reply = await http.GetAsync(ping, target.LoginServer, ct).ConfigureAwait(false);
+            }
+            catch (EngineException ex) when (ex.Reason == "RegistryUnreachable" && target.GuessedFrom != null)
+            {
+                throw new EngineException(ex.Reason, ex.Category,
+                    ex.Message.TrimEnd('.') + $". That login server was built from '{target.GuessedFrom}' and the cloud's suffix, because ARM does not show this identity the registry (AcrPull alone grants no ARM read).",
+                    "Pass the registry's login server (Get-AzContainerRegistry … | Select LoginServer), or give the identity Reader on the registry so its name can be looked up.", target.GuessedFrom, ex.InnerException);
+            }
             if (reply.Status == 403) throw NetworkDenied(target, reply);
             var challenge = BearerChallenge.Parse(reply.Challenge);
             if (reply.Status == 401 && challenge?.Realm != null

@@ -150,6 +150,19 @@ public sealed class RegistryTokenTests
     }
 
     [Fact]
+    public async Task A_name_ARM_does_not_show_becomes_name_plus_suffix_and_the_error_says_so()
+    {
+        var world = await EnableWorld.CreateAsync(_sbx.Host);
+        var outsider = await OutsiderAsync(world);
+        var host = new RecordingHost();
+        var ex = await Assert.ThrowsAsync<EngineException>(() => GetAsync(outsider, "nosuchregistry1", host));
+        Assert.Equal("RegistryUnreachable", ex.Reason);
+        Assert.Contains($"'nosuchregistry1.{outsider.Cloud.AcrLoginServerSuffix}'", ex.Message);
+        Assert.Contains("built from 'nosuchregistry1'", ex.Message);
+        Assert.Contains("login server", ex.RecommendedAction);
+    }
+
+    [Fact]
     public async Task A_closed_port_is_unreachable()
     {
         var world = await EnableWorld.CreateAsync(_sbx.Host);
