@@ -204,6 +204,29 @@ public sealed class RegistryTests : IClassFixture<RegistrySandbox>
     }
 
     [Fact]
+    public async Task With_public_access_disabled_a_trusted_service_system_identity_still_exchanges_but_a_web_app_does_not()
+    {
+        var (regId, login) = await H.RegistryAsync(_s.Rg, Unique("trust"), new JsonObject
+        {
+            ["publicNetworkAccess"] = "Disabled", ["networkRuleBypassOptions"] = "AzureServices",
+        });
+        var groupId = $"/subscriptions/{H.Subscription}/resourceGroups/{_s.Rg}/providers/Microsoft.ContainerInstance/containerGroups/{Unique("aci")}";
+        var group = await H.ArmPutAsync(groupId, "2023-05-01", new JsonObject
+        {
+            ["location"] = "westus", ["identity"] = new JsonObject { ["type"] = "SystemAssigned" },
+            ["properties"] = new JsonObject { ["osType"] = "Linux", ["containers"] = new JsonArray() },
+        });
+        var (appId, appPrincipal) = await H.WebAppWithIdentityAsync(_s.Rg, Unique("app"));
+        await H.RoleAssignmentAsync(regId, AcrPull, (string)group["identity"]!["principalId"]!);
+        await H.RoleAssignmentAsync(regId, AcrPull, appPrincipal);
+
+        var (aciStatus, aciRefresh) = await H.ExchangeAsync(login, await H.ManagedIdentityTokenAsync(groupId));
+        Assert.Equal(HttpStatusCode.OK, aciStatus);
+        Assert.Equal("repository:hello:pull", Access(await AccessTokenAsync(login, aciRefresh!, "repository:hello:pull")));
+        Assert.Equal(HttpStatusCode.Forbidden, (await H.ExchangeAsync(login, await H.ManagedIdentityTokenAsync(appId))).Status);
+    }
+
+    [Fact]
     public async Task Abac_registry_ignores_AcrPull_and_applies_repository_conditions()
     {
         var (regId, login) = await H.RegistryAsync(_s.Rg, Unique("abac"), new JsonObject { ["roleAssignmentMode"] = "AbacRepositoryPermissions" });
