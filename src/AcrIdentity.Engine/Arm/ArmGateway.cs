@@ -83,8 +83,9 @@ namespace AcrIdentity.Engine.Arm
 
         /// <summary>
         /// Any ARM call. resourceIdOrPath is a resource ID or a path under the ARM endpoint, optionally with a query
-        /// (without api-version); apiVersion null means the pinned version for its type. With waitForCompletion a
-        /// 201/202 that names an operation is polled to its end and the final resource (or result) is returned.
+        /// (without api-version), or an absolute https URL that ARM returned (nextLink); apiVersion null means the
+        /// pinned version for its type. With waitForCompletion a 201/202 that names an operation is polled to its
+        /// end and the final resource (or result) is returned.
         /// </summary>
         public async Task<ArmResponse> SendAsync(string method, string resourceIdOrPath, string? apiVersion, JsonNode? body, CancellationToken cancellationToken, bool waitForCompletion = true)
         {
@@ -92,10 +93,21 @@ namespace AcrIdentity.Engine.Arm
             if (string.IsNullOrWhiteSpace(resourceIdOrPath)) throw new ArgumentException("A resource ID or path is required.", nameof(resourceIdOrPath));
             method = method.ToUpperInvariant();
             string path = resourceIdOrPath.Trim();
-            if (!path.StartsWith("/", StringComparison.Ordinal)) path = "/" + path;
-            string version = apiVersion ?? ApiVersions.For(path);
-
-            Uri uri = BuildUri(path, version);
+            Uri uri;
+            string version;
+            if (Uri.TryCreate(path, UriKind.Absolute, out var absolute) && absolute.Scheme == Uri.UriSchemeHttps)
+            {
+                // A URL ARM handed out (nextLink, operation URL): it already carries its api-version.
+                uri = absolute;
+                path = absolute.AbsolutePath;
+                version = apiVersion ?? ApiVersions.For(path);
+            }
+            else
+            {
+                if (!path.StartsWith("/", StringComparison.Ordinal)) path = "/" + path;
+                version = apiVersion ?? ApiVersions.For(path);
+                uri = BuildUri(path, version);
+            }
             var first = await SendUriAsync(method, uri, path, body, cancellationToken).ConfigureAwait(false);
             if (!waitForCompletion || method == "GET") return first;
             return await CompleteAsync(method, path, version, first, cancellationToken).ConfigureAwait(false);

@@ -182,6 +182,17 @@ public sealed class ArmGatewayTests : IDisposable
     }
 
     [Fact]
+    public async Task An_absolute_url_from_arm_is_sent_as_is()
+    {
+        var ctx = await ConnectAsync();
+        string url = _sbx.Host.Endpoints.ArmEndpoint.TrimEnd('/') + $"/subscriptions/{_sbx.SubscriptionId}?api-version=2022-12-01";
+        var reply = await ctx.CreateGateway(new RecordingHost()).SendAsync("GET", url, null, null, CancellationToken.None);
+        Assert.Equal(200, reply.Status);
+        Assert.Equal(_sbx.SubscriptionId, (string?)reply.Object!["subscriptionId"]);
+        Assert.Single(_sbx.Host.Requests.Where(e => e.PathAndQuery.Contains("api-version=2022-12-01") && !e.PathAndQuery.Contains("api-version=2022-12-01&")));
+    }
+
+    [Fact]
     public async Task Missing_resource_is_ResourceNotFound_or_null_from_TryGet()
     {
         var ctx = await ConnectAsync();
