@@ -141,7 +141,6 @@ namespace AcrIdentity.Engine.Arm
                 request.Content = RequestContent.Create(BinaryData.FromString(body.ToJsonString()));
             }
 
-            var watch = Stopwatch.StartNew();
             try
             {
                 await Pipeline.SendAsync(message, cancellationToken).ConfigureAwait(false);
