@@ -45,6 +45,18 @@ public sealed class ArmRbacTests(ArmFixture f) : IClassFixture<ArmFixture>
     }
 
     [Fact]
+    public async Task Concurrent_puts_of_one_triple_create_exactly_one_assignment()
+    {
+        var pid = NewSp("ra-race");
+        var tasks = Enumerable.Range(0, 12).Select(_ =>
+            H.PutAsync(Ra(H.RegistryId, Guid.NewGuid().ToString()), Body(RoleDef(AcrPullId), pid))).ToList();
+        var statuses = (await Task.WhenAll(tasks)).Select(t => t.Status).ToList();
+        Assert.Equal(1, statuses.Count(s => s == 201));
+        Assert.Equal(11, statuses.Count(s => s == 409));
+        Assert.Single(H.World.RoleAssignments(), a => a.PrincipalId == pid);
+    }
+
+    [Fact]
     public async Task Same_name_with_another_principal_is_RoleAssignmentUpdateNotPermitted()
     {
         var name = Guid.NewGuid().ToString();
