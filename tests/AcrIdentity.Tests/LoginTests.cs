@@ -302,6 +302,12 @@ public sealed class LoginTests : IClassFixture<LoginSandbox>, IDisposable
             Assert.DoesNotContain("eyJ", secure.AllText());
             Assert.Contains(secure.Verbose, v => v.Message.Contains("is a name", StringComparison.Ordinal));
 
+            // Pipeline input: Enable-AcrManagedIdentityPull's result (Registry) and Get-AzContainerRegistry's object (Id, LoginServer, Name).
+            var piped = ps.Run("[pscustomobject]@{ ResourceId = 'x'; Registry = $args[0] }, [pscustomobject]@{ Id = $args[0]; LoginServer = 'ignored.example'; Name = 'ignored' } | Get-AcrAccessToken", _s.RegistryId);
+            Assert.True(piped.Errors.Count == 0, piped.ToString());
+            Assert.All(piped.Output, o => Assert.Equal(_s.RegistryId, (string)o.Properties["RegistryId"].Value, ignoreCase: true));
+            Assert.Equal(2, piped.Output.Count);
+
             var plain = ps.Run("Get-AcrAccessToken -Registry $args[0] -AsPlainText", _s.RegistryId);
             var text = plain.Single();
             Assert.StartsWith("eyJ", (string)text.Properties["RefreshToken"].Value);

@@ -10,10 +10,10 @@ namespace AcrIdentity.Commands
     /// <summary>The parameters Get-AcrAccessToken and Connect-AcrRegistry share, and how they become an engine request.</summary>
     public abstract class RegistryTokenCmdlet : AcrCmdlet
     {
-        /// <summary>Name, login server or resource ID of the registry, or an object with Id/LoginServer/Name (Get-AzContainerRegistry, Enable-AcrManagedIdentityPull).</summary>
+        /// <summary>Name, login server or resource ID of the registry, or an object with Registry (Enable-AcrManagedIdentityPull) or Id/LoginServer/Name (Get-AzContainerRegistry).</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("Name", "RegistryName")]
-        [AzReferenceTransformation("Id", "LoginServer", "Name")]
+        [AzReferenceTransformation("Registry", "Id", "LoginServer", "Name")]
         [ValidateNotNullOrEmpty]
         public string Registry { get; set; } = string.Empty;
 
