@@ -75,7 +75,7 @@ namespace AcrIdentity.Engine.Auth
             host.WriteVerbose($"Using the Az context: {account} in {cloud.Name} ({cloud.ResourceManagerUrl}), subscription {Nz(az.SubscriptionName) ?? Nz(az.SubscriptionId) ?? "(none)"}.");
             if (Nz(request.SubscriptionId) != null || context.SubscriptionId.Length == 0)
             {
-                return await Subscriptions.SelectAsync(context, Nz(request.SubscriptionId), validate: true, host, cancellationToken).ConfigureAwait(false);
+                return await SelectAsync(context, Nz(request.SubscriptionId), request, host, cancellationToken).ConfigureAwait(false);
             }
             return context;
         }
@@ -87,7 +87,7 @@ namespace AcrIdentity.Engine.Auth
             TokenCredential credential = await Credentials.ManagedIdentityAsync(clientId, objectId, resourceId, options, host, cancellationToken).ConfigureAwait(false);
             var draft = new ModuleContext(ContextSource.ManagedIdentity, cloud, credential, null, string.Empty, null,
                 Credentials.DescribeManagedIdentity(clientId, objectId, resourceId), "ManagedIdentity", options);
-            return await Subscriptions.SelectAsync(draft, Nz(request.SubscriptionId) ?? Env("AZURE_SUBSCRIPTION_ID"), validate: true, host, cancellationToken).ConfigureAwait(false);
+            return await SelectAsync(draft, Nz(request.SubscriptionId) ?? Env("AZURE_SUBSCRIPTION_ID"), request, host, cancellationToken).ConfigureAwait(false);
         }
 
         private static async Task<ModuleContext> EnvironmentCredentialAsync(ResolveRequest request, IEngineHost host, CancellationToken cancellationToken)
@@ -102,7 +102,7 @@ namespace AcrIdentity.Engine.Auth
                 : Credentials.ClientCertificate(cloud, tenant, clientId, Env("AZURE_CLIENT_CERTIFICATE_PATH")!, Env("AZURE_CLIENT_CERTIFICATE_PASSWORD"), options);
             host.WriteVerbose($"Using environment credentials: service principal {clientId} in tenant {tenant} ({(secret != null ? "client secret" : "certificate")}).");
             var draft = new ModuleContext(ContextSource.Environment, cloud, credential, tenant, string.Empty, null, clientId, "ServicePrincipal", options);
-            return await Subscriptions.SelectAsync(draft, Nz(request.SubscriptionId) ?? Env("AZURE_SUBSCRIPTION_ID"), validate: true, host, cancellationToken).ConfigureAwait(false);
+            return await SelectAsync(draft, Nz(request.SubscriptionId) ?? Env("AZURE_SUBSCRIPTION_ID"), request, host, cancellationToken).ConfigureAwait(false);
         }
 
         private static async Task<ModuleContext> OverrideSubscriptionAsync(ModuleContext context, ResolveRequest request, IEngineHost host, CancellationToken cancellationToken)
@@ -114,7 +114,20 @@ namespace AcrIdentity.Engine.Auth
             {
                 return context;
             }
-            return await Subscriptions.SelectAsync(context, wanted, validate: true, host, cancellationToken).ConfigureAwait(false);
+            return await SelectAsync(context, wanted, request, host, cancellationToken).ConfigureAwait(false);
+        }
+
+        private static async Task<ModuleContext> SelectAsync(ModuleContext draft, string? wanted, ResolveRequest request, IEngineHost host, CancellationToken cancellationToken)
+        {
+            try
+            {
+                return await Subscriptions.SelectAsync(draft, wanted, validate: true, host, cancellationToken).ConfigureAwait(false);
+            }
+            catch (EngineException ex) when (request.SubscriptionOptional && (ex.Reason == "NoSubscription" || ex.Reason == "SubscriptionNotFound"))
+            {
+                host.WriteVerbose($"Continuing without a subscription ({ex.Reason}): this command does not need one.");
+                return draft.WithSubscription(string.Empty, null, null);
+            }
         }
 
         /// <summary>Cloud for managed identity and environment credentials: asked for, else connected, else $env:ACRIDENTITY_ENVIRONMENT, else AzureCloud.</summary>

@@ -49,6 +49,12 @@ namespace AcrIdentity.Engine.Auth
         /// <summary>Overrides the resolved context's subscription (ID or name).</summary>
         public string? SubscriptionId { get; set; }
 
+        /// <summary>
+        /// For commands that need no ARM subscription (registry data plane): instead of NoSubscription or
+        /// SubscriptionNotFound, return the context with SubscriptionId "".
+        /// </summary>
+        public bool SubscriptionOptional { get; set; }
+
         public EngineOptions? Options { get; set; }
     }
 }

@@ -181,6 +181,29 @@ public sealed class ConnectTests : IDisposable
     }
 
     [Fact]
+    public async Task Subscription_optional_gives_a_context_without_one_instead_of_an_error()
+    {
+        string secret = "s3cret-" + Guid.NewGuid().ToString("N");
+        var sp = _sbx.Host.World.AddServicePrincipal("pull-only-" + Guid.NewGuid().ToString("N")[..6], secret: secret);
+        using var env = new EnvScope(new Dictionary<string, string?>
+        {
+            ["AZURE_CLIENT_ID"] = sp.AppId,
+            ["AZURE_TENANT_ID"] = _sbx.Host.Endpoints.TenantId,
+            ["AZURE_CLIENT_SECRET"] = secret,
+            [CredentialResolver.EnvironmentVariable] = _sbx.Host.EndpointsFile,
+        });
+        var strict = await Assert.ThrowsAsync<EngineException>(() =>
+            CredentialResolver.ResolveAsync(new ResolveRequest { Options = Fast.Options() }, new RecordingHost(), CancellationToken.None));
+        Assert.Equal("NoSubscription", strict.Reason);
+
+        var ctx = await CredentialResolver.ResolveAsync(new ResolveRequest { SubscriptionOptional = true, Options = Fast.Options() }, new RecordingHost(), CancellationToken.None);
+        Assert.Equal(ContextSource.Environment, ctx.Source);
+        Assert.Equal(string.Empty, ctx.SubscriptionId);
+        Assert.Equal(sp.AppId, ctx.Account);
+        Assert.Equal(_sbx.Host.Endpoints.TenantId, ctx.TenantId);
+    }
+
+    [Fact]
     public async Task Az_context_tokens_come_from_the_callback_for_the_cloud_audience()
     {
         // Connect once to learn the sandbox's cloud, then act as Az would: the callback hands out a token the
