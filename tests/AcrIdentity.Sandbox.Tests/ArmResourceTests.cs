@@ -240,6 +240,22 @@ public sealed class ArmResourceTests(ArmFixture f) : IClassFixture<ArmFixture>
     }
 
     [Fact]
+    public async Task App_settings_are_written_with_put_and_read_with_list()
+    {
+        var app = await NewWebApp("settingsapp");
+        var (status, body, _) = await H.SendAsync(HttpMethod.Post, app + "/config/appsettings/list?" + Web, new JsonObject());
+        Assert.Equal(200, status);
+        Assert.Empty(body!["properties"]!.AsObject());
+        (status, _, _) = await H.PutAsync(app + "/config/appsettings?" + Web,
+            new JsonObject { ["properties"] = new JsonObject { ["DOCKER_REGISTRY_SERVER_URL"] = "https://x", ["WEBSITES_PORT"] = "80" } });
+        Assert.Equal(200, status);
+        (status, body, _) = await H.SendAsync(HttpMethod.Post, app + "/config/appsettings/list?" + Web, new JsonObject());
+        Assert.Equal("https://x", body!["properties"]!["DOCKER_REGISTRY_SERVER_URL"]!.GetValue<string>());
+        (status, _, _) = await H.SendAsync(HttpMethod.Post, app + "/config/appsettings/list?" + Web, new JsonObject(), "reader-app");
+        Assert.Equal(403, status);
+    }
+
+    [Fact]
     public async Task Seed_web_app_points_at_the_registry_login_server()
     {
         var (_, body, _) = await H.GetAsync($"{H.RgId}/providers/Microsoft.Web/sites/myLinuxApp/config/web?{Web}");

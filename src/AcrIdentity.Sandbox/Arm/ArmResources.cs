@@ -72,21 +72,16 @@ static class ArmResources
         var parentEntry = r.World.GetResource(parentId);
         if (!await CheckVersion(r, parentType, parentEntry?["location"]?.GetValue<string>() ?? rg?.Location)) return;
         if (rg is null) { await ArmHttp.Error(r.Http, 404, "ResourceGroupNotFound", $"Resource group '{rgName}' could not be found."); return; }
-        // az webapp config set first reads app settings (POST …/config/appsettings/list); the sandbox keeps none.
-        // (Added by the identity/registry side for the az CLI script; see docs/dev/contracts.md.)
+        // App settings are read with POST …/config/appsettings/list (az webapp config set reads them first).
         if (HttpMethods.IsPost(r.Method) && last.Equals("list", StringComparison.OrdinalIgnoreCase)
             && (parentType.Equals("Microsoft.Web/sites/config", StringComparison.OrdinalIgnoreCase)
                 || parentType.Equals("Microsoft.Web/sites/slots/config", StringComparison.OrdinalIgnoreCase)))
         {
             var siteId = ResourceIds.ParentOf(parentId)!;
             if (!await ArmAuthz.Require(r, parentType + "/list/action", parentId)) return;
-            var site = r.World.GetResource(siteId);
-            if (site is null) { await NotFoundResource(r, siteId, rgName); return; }
-            await ArmHttp.Json(r.Http, 200, new JsonObject
-            {
-                ["id"] = site["id"]!.GetValue<string>() + "/config/" + ResourceIds.NameOf(parentId), ["name"] = ResourceIds.NameOf(parentId),
-                ["type"] = parentType, ["location"] = site["location"]?.DeepClone(), ["properties"] = new JsonObject(),
-            });
+            var reply = AppSettings(r.World, siteId, ResourceIds.NameOf(parentId), null);
+            if (reply is null) { await NotFoundResource(r, siteId, rgName); return; }
+            await ArmHttp.Json(r.Http, 200, reply);
             return;
         }
         if (HttpMethods.IsPost(r.Method))
@@ -238,7 +233,9 @@ static class ArmResources
         {
             var site = w.Entry(siteId);
             found = site is not null && site.Type is ResourceTypes.Site or ResourceTypes.Slot;
-            if (found && name.Equals("web", StringComparison.OrdinalIgnoreCase))
+            if (found && name.Equals("appsettings", StringComparison.OrdinalIgnoreCase) && HttpMethods.IsPut(r.Method))
+                reply = AppSettings(w, siteId, name, body?["properties"] as JsonObject ?? new JsonObject());
+            else if (found && name.Equals("web", StringComparison.OrdinalIgnoreCase))
             {
                 site!.SiteConfig ??= ResourceOps.DefaultSiteConfig();
                 if (body?["properties"] is JsonObject props) ResourceOps.MergeNonNull(site.SiteConfig, props);
@@ -255,6 +252,31 @@ static class ArmResources
         if (reply is null) { await ArmHttp.Error(r.Http, 404, "NotFound", $"Configuration '{name}' is not supported by the sandbox."); return; }
         if (HttpMethods.IsGet(r.Method) || HttpMethods.IsPut(r.Method) || HttpMethods.IsPatch(r.Method)) await ArmHttp.Json(r.Http, 200, reply);
         else await ArmArea.NotFound(r);
+    }
+
+    /// <summary>config/appsettings of a site or slot; replaces them when <paramref name="replace"/> is given.
+    /// Null when the site does not exist.</summary>
+    static JsonObject? AppSettings(World.World w, string siteId, string name, JsonObject? replace)
+    {
+        lock (w.Gate)
+        {
+            var site = w.Entry(siteId);
+            if (site is null || site.Type is not (ResourceTypes.Site or ResourceTypes.Slot)) return null;
+            site.SiteConfig ??= ResourceOps.DefaultSiteConfig();
+            if (replace is not null)
+            {
+                var settings = new JsonObject();
+                foreach (var (k, v) in replace) if (v is not null) settings[k] = v.ToString();
+                site.SiteConfig["appSettings"] = settings;
+            }
+            return new JsonObject
+            {
+                ["id"] = site.Id + "/config/" + name, ["name"] = name,
+                ["type"] = site.Type == ResourceTypes.Slot ? "Microsoft.Web/sites/slots/config" : "Microsoft.Web/sites/config",
+                ["location"] = site.Body["location"]?.DeepClone(),
+                ["properties"] = (site.SiteConfig["appSettings"] as JsonObject)?.DeepClone() ?? new JsonObject(),
+            };
+        }
     }
 
     /// <summary>Visible to the caller: needs {type}/read at the resource (or above).</summary>
