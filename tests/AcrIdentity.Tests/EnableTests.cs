@@ -238,4 +238,36 @@ public sealed class EnableTests
         Assert.StartsWith($"{Cmd}.ConflictingSlotParameters", r.Terminating!.FullyQualifiedErrorId);
         Assert.Equal(0, s.Mark - mark);
     }
+
+    [Fact]
+    public async Task Disable_takes_Enable_output_from_the_pipeline_and_switches_the_app_back()
+    {
+        await using var s = await EnableSandbox.StartAsync();
+        var r = s.Run("Enable-AcrManagedIdentityPull $args[0] myContainerRegistry | Disable-AcrManagedIdentityPull -RemoveRoleAssignment", s.LinuxApp);
+
+        PSObject o = Single(r);
+        Assert.Equal("Disabled", o.Prop<string>("Status"));
+        var site = s.Get(s.LinuxApp);
+        Assert.False((bool)site["properties"]!["siteConfig"]!["acrUseManagedIdentityCreds"]!);
+        Assert.Equal("SystemAssigned", (string?)site["identity"]!["type"]);
+        Assert.Empty(s.RegistryAssignments());
+
+        int mark = s.Mark;
+        PSObject again = Single(s.Run("Disable-AcrManagedIdentityPull $args[0] myContainerRegistry", s.LinuxApp));
+        Assert.Equal("AlreadyDisabled", again.Prop<string>("Status"));
+        Assert.Empty(s.WritesSince(mark));
+    }
+
+    [Fact]
+    public async Task Disable_WhatIf_writes_nothing()
+    {
+        await using var s = await EnableSandbox.StartAsync();
+        Assert.Empty(s.Run("Enable-AcrManagedIdentityPull $args[0] myContainerRegistry", s.LinuxApp).Errors);
+        int mark = s.Mark;
+        var r = s.Run("Disable-AcrManagedIdentityPull $args[0] myContainerRegistry -RemoveRoleAssignment -WhatIf", s.LinuxApp);
+        Assert.Empty(r.Errors);
+        Assert.Empty(r.Output);
+        Assert.Empty(s.WritesSince(mark));
+        Assert.Single(s.RegistryAssignments());
+    }
 }

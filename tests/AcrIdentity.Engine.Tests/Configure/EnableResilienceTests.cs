@@ -204,4 +204,27 @@ public sealed class EnableResilienceTests : IDisposable
         Assert.EndsWith("/" + Guid.ParseExact(existing, "N"), role.ResourceId);
         Assert.Contains("RoleAssignmentExists", role.Detail);
     }
+
+    [Theory]
+    [InlineData("/config/web", "PullConfigurationDrift", StepKind.PullConfiguration)]
+    [InlineData("IDENTITY", "IdentityDrift", StepKind.Identity)]
+    public async Task A_write_that_answers_200_but_does_not_stick_fails_loudly(string path, string reason, StepKind failing)
+    {
+        var w = await EnableWorld.CreateAsync(_sbx.Host);
+        var (registryId, login) = await w.RegistryAsync();
+        string app = await w.WebAppAsync(login);
+        // A 200 that changes nothing: what a provider bug or a concurrent writer looks like from here (pain point 4).
+        string match = path == "IDENTITY" ? app.Split("/providers/")[1] + "?" : path;
+        _sbx.Host.Behaviours.Faults.Add(new FaultRule { Method = "PATCH", PathContains = match, Status = 200, Code = "Ignored", Message = "Accepted and ignored.", Count = 1 });
+
+        var outcome = Assert.Single(await w.EnableAsync(new EnableRequest { ResourceId = app, Registry = registryId }));
+
+        Assert.Equal(reason, outcome.Error?.Reason);
+        Assert.Equal(StepOutcome.Failed, outcome.Steps.Single(s => s.Kind == failing).Outcome);
+        Assert.False(string.IsNullOrEmpty(outcome.Error!.RecommendedAction));
+
+        var rerun = Assert.Single(await w.EnableAsync(new EnableRequest { ResourceId = app, Registry = registryId }));
+        Assert.Null(rerun.Error);
+        await AssertConfiguredWebAppAsync(w, app, registryId);
+    }
 }
