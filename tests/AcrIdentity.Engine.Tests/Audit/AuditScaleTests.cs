@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using AcrIdentity.Engine.Audit;
+using AcrIdentity.Engine.Tests.Support;
+using AcrIdentity.Sandbox.Behaviour;
+using Xunit.Abstractions;
+
+namespace AcrIdentity.Engine.Tests.Audit;
+
+/// <summary>
+/// The audit's cost grows with Resource Graph pages only, never with one call per app: the same world at 1,000 and
+/// 10,000 web apps (3 registries, each app with its own identity and a pull grant) differs in requests by exactly
+/// the extra pages of the two big queries (role assignments and identity-bearing resources).
+/// </summary>
+public sealed class AuditScaleTests
+{
+    private const string Sub = "5ca1e000-1111-4a5b-9c8d-0123456789ab";
+    private readonly ITestOutputHelper _out;
+
+    public AuditScaleTests(ITestOutputHelper output)
+    {
+        _out = output;
+    }
+
+    private static string Scenario(int apps)
+    {
+        var assignments = new JsonArray();
+        for (int i = 0; i < apps; i++)
+        {
+            string app = $"/subscriptions/{Sub}/resourceGroups/apps/providers/Microsoft.Web/sites/app{i:D5}";
+            string registry = $"/subscriptions/{Sub}/resourceGroups/reg/providers/Microsoft.ContainerRegistry/registries/scalereg{i % 3}";
+            assignments.Add(new JsonObject { ["principal"] = app, ["role"] = "AcrPull", ["scope"] = registry, ["principalType"] = "ServicePrincipal" });
+        }
+        var scenario = new JsonObject
+        {
+            ["subscriptions"] = new JsonArray(new JsonObject
+            {
+                ["id"] = Sub,
+                ["resourceGroups"] = new JsonArray(
+                    new JsonObject
+                    {
+                        ["name"] = "reg",
+                        ["resources"] = new JsonArray(
+                            new JsonObject { ["type"] = "registry", ["name"] = "scalereg0" },
+                            new JsonObject { ["type"] = "registry", ["name"] = "scalereg1" },
+                            new JsonObject { ["type"] = "registry", ["name"] = "scalereg2" }),
+                    },
+                    new JsonObject
+                    {
+                        ["name"] = "apps",
+                        ["generate"] = new JsonArray(new JsonObject
+                        {
+                            ["type"] = "webApp", ["count"] = apps, ["namePrefix"] = "app",
+                            ["template"] = new JsonObject { ["kind"] = "app,linux,container", ["identity"] = new JsonObject { ["type"] = "SystemAssigned" } },
+                        }),
+                    }),
+            }),
+            ["roleAssignments"] = assignments,
+        };
+        return scenario.ToJsonString();
+    }
+
+    private sealed record Run(int Arm, int Arg, int Pages, int Rows, long Millis, int AssignmentRows, int IdentityRows);
+
+    private async Task<Run> AuditAsync(int apps)
+    {
+        await using var sbx = await AuditSandbox.StartAsync(Scenario(apps));
+        var world = sbx.Host.World;
+        int assignmentRows = world.RoleAssignments().Count;
+        int identityRows = world.ListResources().Count(r => r["identity"] is JsonObject || ((string?)r["type"])!.EndsWith("userAssignedIdentities", StringComparison.OrdinalIgnoreCase));
+        sbx.Host.Requests.Clear();
+        var watch = Stopwatch.StartNew();
+
+        var result = await new AccessAuditor(sbx.Context, new RecordingHost()).AuditAsync(new AuditRequest { Scope = "/subscriptions/" + Sub }, CancellationToken.None);
+
+        watch.Stop();
+        var log = sbx.Host.Requests.Entries;
+        Assert.True(result.UsedResourceGraph);
+        Assert.Equal(apps, result.Entries.Count(e => e.Role == "AcrPull"));
+        // Every app's grant is attributed to that app.
+        foreach (int i in new[] { 0, apps / 2, apps - 1 })
+        {
+            string app = $"/subscriptions/{Sub}/resourceGroups/apps/providers/Microsoft.Web/sites/app{i:D5}";
+            var row = Assert.Single(result.Entries, e => e.Resources.Contains(app, StringComparer.OrdinalIgnoreCase));
+            Assert.Equal($"scalereg{i % 3}", row.Registry);
+            Assert.Equal("SystemAssigned", row.IdentityType);
+        }
+        var run = new Run(log.Count(e => e.Kind == RequestKind.Arm), log.Count(e => e.Kind == RequestKind.Arg), result.ResourceGraphPages, result.Entries.Count,
+            watch.ElapsedMilliseconds, assignmentRows, identityRows);
+        _out.WriteLine($"{apps} apps: {run}");
+        return run;
+    }
+
+    private static int Pages(int rows) => Math.Max(1, (rows + 999) / 1000);
+
+    [Fact]
+    public async Task Requests_grow_only_by_resource_graph_pages_from_1000_to_10000_apps()
+    {
+        Run small = await AuditAsync(1000);
+        Run large = await AuditAsync(10000);
+
+        // ARM calls (no per-app reads) are the same; Resource Graph calls are the pages answered.
+        Assert.Equal(small.Arm, large.Arm);
+        Assert.Equal(small.Pages, small.Arg);
+        Assert.Equal(large.Pages, large.Arg);
+        int extraPages = (Pages(large.AssignmentRows) - Pages(small.AssignmentRows)) + (Pages(large.IdentityRows) - Pages(small.IdentityRows));
+        Assert.Equal(extraPages, large.Arg - small.Arg);
+        Assert.True(extraPages >= 18, $"the bigger world should need more pages, got {extraPages}");
+        // Registries, assignments, definitions, resources: a constant number of queries plus their pages.
+        Assert.Equal(1 + Pages(large.AssignmentRows) + 1 + Pages(large.IdentityRows), large.Arg);
+        Assert.True(large.Arm <= 3, $"ARM calls: {large.Arm}");
+    }
+}

@@ -1,0 +1,162 @@
+using AcrIdentity.Engine.Audit;
+using AcrIdentity.Engine.Tests.Support;
+using AcrIdentity.Sandbox.Behaviour;
+
+namespace AcrIdentity.Engine.Tests.Audit;
+
+/// <summary>Get-AcrPullAccess's engine against a world with every kind of grant (AuditWorld).</summary>
+public sealed class AuditTests : IClassFixture<AuditWorld>
+{
+    private readonly AuditWorld _w;
+
+    public AuditTests(AuditWorld world)
+    {
+        _w = world;
+        _w.Sbx.Host.Behaviours.Faults.Clear();
+    }
+
+    private async Task<AuditResult> AuditAsync(AuditRequest request, RecordingHost? host = null) =>
+        await new AccessAuditor(_w.Sbx.Context, host ?? new RecordingHost()).AuditAsync(request, CancellationToken.None);
+
+    private static PullAccessEntry Row(AuditResult r, string registry, string principal, string role) =>
+        Assert.Single(r.Entries, e => e.Registry == registry && string.Equals(e.PrincipalId, principal, StringComparison.OrdinalIgnoreCase) && e.Role == role);
+
+    [Fact]
+    public async Task Direct_inherited_and_custom_role_assignments_are_found_and_attributed_through_resource_graph()
+    {
+        var r = await AuditAsync(new AuditRequest { Registry = "auditreg1" });
+        Assert.True(r.UsedResourceGraph);
+        Check(r);
+    }
+
+    [Fact]
+    public async Task Arm_lists_give_the_same_rows_as_resource_graph()
+    {
+        var graph = await AuditAsync(new AuditRequest { Scope = _w.Sbx.Rg("reg") });
+        _w.Sbx.Host.Requests.Clear();
+        var arm = await AuditAsync(new AuditRequest { Scope = _w.Sbx.Rg("reg"), ForceArm = true });
+
+        Assert.False(arm.UsedResourceGraph);
+        Assert.Empty(_w.Sbx.Host.Requests.Where(e => e.Kind == RequestKind.Arg));
+        Assert.Equal(Keys(graph), Keys(arm));
+        Check(arm);
+    }
+
+    [Fact]
+    public async Task Falls_back_to_arm_when_resource_graph_is_unavailable()
+    {
+        _w.Sbx.Host.Behaviours.Faults.Add(new FaultRule { Method = "POST", PathContains = "Microsoft.ResourceGraph", Status = 404, Code = "NoRegisteredProviderFound", Count = 1000 });
+        var host = new RecordingHost();
+
+        var r = await AuditAsync(new AuditRequest { Registry = "auditreg1" }, host);
+
+        Assert.False(r.UsedResourceGraph);
+        Assert.Contains(host.Warnings, w => w.Contains("Falling back to ARM", StringComparison.Ordinal));
+        Check(r);
+    }
+
+    private void Check(AuditResult r)
+    {
+        // Direct, system-assigned: the web app itself.
+        var web1 = Row(r, "auditreg1", _w.Sbx.SystemPrincipal(_w.Web1), "AcrPull");
+        Assert.Equal("Registry", web1.ScopeLevel);
+        Assert.Null(web1.InheritedFrom);
+        Assert.Equal("SystemAssigned", web1.IdentityType);
+        Assert.Equal(new[] { _w.Web1 }, web1.Resources, StringComparer.OrdinalIgnoreCase);
+        Assert.True(web1.GrantsPull);
+        Assert.False(web1.IsOrphaned || web1.IsOverPrivileged);
+
+        // Inherited from the resource group, user-assigned: the identity and every resource that carries it.
+        var shared = Row(r, "auditreg1", _w.Sbx.UamiPrincipal(_w.Shared), "AcrPull");
+        Assert.Equal("ResourceGroup", shared.ScopeLevel);
+        Assert.Equal(_w.Sbx.Rg("reg"), shared.InheritedFrom, ignoreCase: true);
+        Assert.Equal("UserAssigned", shared.IdentityType);
+        Assert.Equal(_w.Shared, shared.IdentityResourceId, ignoreCase: true);
+        Assert.Equal(new[] { _w.Web2, _w.Web3 }.OrderBy(x => x), shared.Resources.OrderBy(x => x), StringComparer.OrdinalIgnoreCase);
+
+        // Inherited from the subscription, a user, and a role that also pushes.
+        var bob = Row(r, "auditreg1", AuditWorld.BobId, "AcrPush");
+        Assert.Equal("Subscription", bob.ScopeLevel);
+        Assert.Equal("/subscriptions/" + AuditWorld.Sub, bob.InheritedFrom, ignoreCase: true);
+        Assert.Equal("User", bob.PrincipalType);
+        Assert.True(bob.IsOverPrivileged);
+        Assert.False(bob.IsOrphaned);
+
+        // Inherited from the management group the subscription is under; the other group's grant does not apply.
+        var pullers = Row(r, "auditreg1", AuditWorld.PullersId, "AcrPull");
+        Assert.Equal("ManagementGroup", pullers.ScopeLevel);
+        Assert.Equal("/providers/Microsoft.Management/managementGroups/platform", pullers.InheritedFrom, ignoreCase: true);
+        Assert.Equal("Group", pullers.PrincipalType);
+        Assert.DoesNotContain(r.Entries, e => e.PrincipalId == AuditWorld.AliceId);
+
+        // Inherited from the root: Reader's */read includes pull/read.
+        var reader = Row(r, "auditreg1", AuditWorld.OperatorId, "Reader");
+        Assert.Equal("Root", reader.ScopeLevel);
+
+        // Custom roles, judged by their actions: pull-only (the AKS kubelet identity) and registry admin (over-privileged).
+        var kubelet = Row(r, "auditreg1", _w.KubeletPrincipal, "Image Puller");
+        Assert.Equal("CustomRole", kubelet.RoleType);
+        Assert.Equal("Kubelet", kubelet.IdentityType);
+        Assert.Equal(new[] { _w.Aks }, kubelet.Resources, StringComparer.OrdinalIgnoreCase);
+        Assert.False(kubelet.IsOverPrivileged);
+        var admin = Row(r, "auditreg1", _w.Sbx.SystemPrincipal(_w.Web4), "Registry Admin");
+        Assert.Equal("CustomRole", admin.RoleType);
+        Assert.True(admin.IsOverPrivileged);
+        Assert.Equal(new[] { _w.Web4 }, admin.Resources, StringComparer.OrdinalIgnoreCase);
+
+        // The deleted identity's grant: orphaned, no resources.
+        var gone = Row(r, "auditreg1", _w.GonePrincipal, "AcrPull");
+        Assert.True(gone.IsOrphaned);
+        Assert.Empty(gone.Resources);
+        Assert.Null(gone.IdentityType);
+
+        // Contributor on the apps' group does not cover the registry; nothing else sneaks in.
+        Assert.DoesNotContain(r.Entries, e => e.Role == "Contributor");
+        Assert.All(r.Entries.Where(e => e.Registry == "auditreg1"), e => Assert.Equal(_w.Registry, e.RegistryId, ignoreCase: true));
+    }
+
+    [Fact]
+    public async Task Abac_mode_registry_honours_only_repository_roles()
+    {
+        var r = await AuditAsync(new AuditRequest { Registry = _w.Abac });
+
+        var legacy = Row(r, "auditabac1", _w.Sbx.SystemPrincipal(_w.Web1), "AcrPull");
+        Assert.True(legacy.RegistryAbacMode);
+        Assert.False(legacy.GrantsPull);
+        Assert.Contains("ABAC mode", legacy.Note);
+        Assert.False(Row(r, "auditabac1", _w.Sbx.UamiPrincipal(_w.Shared), "AcrPull").GrantsPull);
+        var reader = Row(r, "auditabac1", _w.Sbx.SystemPrincipal(_w.Web4), "Container Registry Repository Reader");
+        Assert.True(reader.GrantsPull);
+        Assert.False(reader.IsOverPrivileged);
+    }
+
+    [Fact]
+    public async Task Scope_covers_every_registry_under_it_and_principal_filter_narrows_rows()
+    {
+        var all = await AuditAsync(new AuditRequest { Scope = AuditWorld.Sub });
+        Assert.Equal(new[] { "auditabac1", "auditreg1" }, all.Entries.Select(e => e.Registry).Distinct().OrderBy(x => x));
+
+        string shared = _w.Sbx.UamiPrincipal(_w.Shared);
+        var one = await AuditAsync(new AuditRequest { Scope = _w.Sbx.Rg("reg"), PrincipalId = shared.ToUpperInvariant() });
+        Assert.Equal(2, one.Entries.Count);
+        Assert.All(one.Entries, e => Assert.Equal(shared, e.PrincipalId, ignoreCase: true));
+
+        var none = await AuditAsync(new AuditRequest { Scope = _w.Sbx.Rg("apps") });
+        Assert.Empty(none.Entries);
+    }
+
+    [Fact]
+    public async Task Bad_scope_and_conflicting_parameters_are_refused_before_any_call()
+    {
+        _w.Sbx.Host.Requests.Clear();
+        var bad = await Assert.ThrowsAsync<Errors.EngineException>(() => AuditAsync(new AuditRequest { Scope = "/subscriptions/nope/resourceGroups" }));
+        Assert.Equal("InvalidScope", bad.Reason);
+        var both = await Assert.ThrowsAsync<Errors.EngineException>(() => AuditAsync(new AuditRequest { Scope = AuditWorld.Sub, Registry = "auditreg1" }));
+        Assert.Equal("ConflictingScope", both.Reason);
+        Assert.Empty(_w.Sbx.Host.Requests.Where(e => e.Kind is RequestKind.Arm or RequestKind.Arg));
+    }
+
+    private static List<string> Keys(AuditResult r) => r.Entries
+        .Select(e => $"{e.Registry}|{e.PrincipalId.ToLowerInvariant()}|{e.Role}|{e.Scope.ToLowerInvariant()}|{e.IdentityType}|{string.Join(",", e.Resources.Select(x => x.ToLowerInvariant()).OrderBy(x => x))}|{e.IsOrphaned}|{e.IsOverPrivileged}|{e.GrantsPull}")
+        .OrderBy(k => k).ToList();
+}
