@@ -217,6 +217,53 @@ public sealed class LoginTests : IClassFixture<LoginSandbox>, IDisposable
     }
 
     [Fact]
+    public async Task User_assigned_identity_is_chosen_by_client_id_or_resource_id()
+    {
+        // Seed 004, example 1: myACRId attached to a VM and granted AcrPull; the VM is asked for that identity's token.
+        string uamiId = $"/subscriptions/{_s.Subscription}/resourceGroups/myResourceGroup/providers/Microsoft.ManagedIdentity/userAssignedIdentities/myACRId";
+        var uami = await _s.ArmAsync(HttpMethod.Get, uamiId, "2023-01-31", new JsonObject());
+        string clientId = (string)uami["properties"]!["clientId"]!, principal = (string)uami["properties"]!["principalId"]!;
+        string vmId = $"/subscriptions/{_s.Subscription}/resourceGroups/myResourceGroup/providers/Microsoft.Compute/virtualMachines/uami{Guid.NewGuid().ToString("N")[..6]}";
+        await _s.ArmAsync(HttpMethod.Put, vmId, "2024-11-01", new JsonObject
+        {
+            ["location"] = "westus",
+            ["identity"] = new JsonObject { ["type"] = "UserAssigned", ["userAssignedIdentities"] = new JsonObject { [uamiId] = new JsonObject() } },
+            ["properties"] = new JsonObject { ["hardwareProfile"] = new JsonObject { ["vmSize"] = "Standard_D2s_v3" } },
+        });
+        var assignment = _s.Host.World.AddRoleAssignment(_s.RegistryId, "AcrPull", principal, "ServicePrincipal");
+        try
+        {
+            RunAsEndpoints vm = await RunAsAsync(vmId);
+            var result = Pwsh(
+                $"(Get-AcrAccessToken -Registry '{_s.LoginServer}' -ClientId '{clientId}' -Repository aci-helloworld).Actions -join ','; " +
+                $"(Get-AcrAccessToken -Registry '{_s.LoginServer}' -ResourceId '{uamiId}' -Repository aci-helloworld).Identity",
+                OnTheVm(vm, Path.Combine(_dir, "uami.json")));
+            Assert.True(result.ExitCode == 0, result.ToString());
+            Assert.Contains("pull", result.StdOut);
+            Assert.Contains(uamiId, result.StdOut);
+            Assert.DoesNotContain("eyJ", result.StdOut + result.StdErr);
+        }
+        finally
+        {
+            _s.Host.World.DeleteRoleAssignment(assignment.Name);
+        }
+    }
+
+    private async Task<RunAsEndpoints> RunAsAsync(string resourceId)
+    {
+        var until = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            lock (_s.Host.Endpoints.RunAs)
+            {
+                if (_s.Host.Endpoints.RunAs.TryGetValue(resourceId, out var e)) return e;
+            }
+            Assert.True(DateTime.UtcNow < until, "no runAs entry for " + resourceId);
+            await Task.Delay(50);
+        }
+    }
+
+    [Fact]
     public void No_identity_on_the_resource_is_explained_and_nothing_is_written()
     {
         // The seed web app has no identity yet: its identity endpoint answers "Identity not found".
