@@ -171,12 +171,11 @@ public sealed class SandboxHost : IAsyncDisposable
     /// <summary>Rewrites endpoints.json (e.g. after an area added registries or runAs entries).</summary>
     public async Task WriteEndpointsFileAsync(CancellationToken ct = default)
     {
-        foreach (var r in Context.World.Registries())
-            Context.Endpoints.Registries[r.Name] = new RegistryEndpoint { Id = r.Id, LoginServer = r.LoginServer };
-        var json = JsonSerializer.Serialize(Context.Endpoints, new JsonSerializerOptions { WriteIndented = true });
-        var tmp = EndpointsFile + ".tmp";
-        await File.WriteAllTextAsync(tmp, json, ct);
-        File.Move(tmp, EndpointsFile, overwrite: true);
+        // RunAs is the lock the identity area's background rewrites take for runAs and registries.
+        lock (Context.Endpoints.RunAs)
+            foreach (var r in Context.World.Registries())
+                Context.Endpoints.Registries[r.Name] = new RegistryEndpoint { Id = r.Id, LoginServer = r.LoginServer };
+        await Sandbox.EndpointsFile.WriteAsync(Context, ct);   // atomic, owner-only, serialised with those rewrites
     }
 
     public async ValueTask DisposeAsync()
