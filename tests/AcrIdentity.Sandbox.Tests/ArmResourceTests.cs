@@ -371,6 +371,7 @@ public sealed class ArmResourceTests(ArmFixture f) : IClassFixture<ArmFixture>
         Assert.True(resp.Headers.Contains("Azure-AsyncOperation"));
         Assert.Equal(uami, body!["properties"]!["imageRegistryCredentials"]![0]!["identity"]!.GetValue<string>());
 
+        var principalsBefore = H.World.Principals(includeDeleted: true).Count;
         (status, body, _) = await H.PutAsync(cg.Replace("cg-lro", "cg-win"), new JsonObject
         {
             ["location"] = "westus",
@@ -379,6 +380,8 @@ public sealed class ArmResourceTests(ArmFixture f) : IClassFixture<ArmFixture>
         });
         Assert.Equal(400, status);
         Assert.Equal("IdentityNotSupportedOnWindows", ArmHarness.Code(body));
+        // A rejected write leaves no principal behind.
+        Assert.Equal(principalsBefore, H.World.Principals(includeDeleted: true).Count);
     }
 
     [Fact]

@@ -101,6 +101,9 @@ public static class ResourceOps
             Body = shaped, CreatedAt = w.Now,
         };
 
+        // Checks that reject the write come before anything (principals) is created.
+        if (PreValidate(w, spec, ResourceIds.NameOf(storedId), existing, shaped, body) is { } invalid) return new WriteOutcome(false, null, invalid);
+
         if (spec.CarriesIdentity)
         {
             var requested = body.ContainsKey("identity") ? body["identity"] : existing?.Body["identity"]?.DeepClone();
@@ -185,14 +188,6 @@ public static class ResourceOps
             case ResourceTypes.Registry:
             {
                 var name = entry.Name;
-                if (existing is null)
-                {
-                    if (name.Length is < 5 or > 50 || !name.All(char.IsAsciiLetterOrDigit))
-                        return new WorldError(400, "RegistryNameNotValid",
-                            $"Registry name '{name}' is not valid. It can contain only alpha numeric characters and must be between 5 and 50 characters.");
-                    if (w.Resources.Values.Any(r => r.Type == ResourceTypes.Registry && r.Name.Equals(name, StringComparison.OrdinalIgnoreCase)))
-                        return new WorldError(409, "AlreadyInUse", $"The registry DNS name {name.ToLowerInvariant()}.azurecr.io is already in use.");
-                }
                 shaped["sku"] ??= new JsonObject { ["name"] = "Standard", ["tier"] = "Standard" };
                 if (shaped["sku"] is JsonObject sku && sku["tier"] is null) sku["tier"] = sku["name"]?.DeepClone();
                 var login = old?["loginServer"]?.GetValue<string>()
@@ -271,10 +266,6 @@ public static class ResourceOps
                 Default("containers", new JsonArray());
                 if (props["imageRegistryCredentials"] is JsonArray creds)
                     foreach (var cr in creds.OfType<JsonObject>()) cr.Remove("password");
-                var os = props["osType"]!.GetValue<string>();
-                var idType = shaped["identity"]?["type"]?.GetValue<string>() ?? "None";
-                if (os.Equals("Windows", StringComparison.OrdinalIgnoreCase) && !idType.Equals("None", StringComparison.OrdinalIgnoreCase))
-                    return new WorldError(400, "IdentityNotSupportedOnWindows", "Managed service identity is not supported for Windows container groups.");
                 props["provisioningState"] = "Succeeded";
                 props["instanceView"] = new JsonObject { ["state"] = "Running", ["events"] = new JsonArray() };
                 foreach (var ct in ((JsonArray)props["containers"]!).OfType<JsonObject>())
@@ -362,6 +353,27 @@ public static class ResourceOps
             default:
                 Default("provisioningState", "Succeeded");
                 break;
+        }
+        return null;
+    }
+
+    static WorldError? PreValidate(World w, ResourceTypeSpec spec, string name, ResourceEntry? existing, JsonObject shaped, JsonObject body)
+    {
+        if (spec.Type == ResourceTypes.Registry && existing is null)
+        {
+            if (name.Length is < 5 or > 50 || !name.All(char.IsAsciiLetterOrDigit))
+                return new WorldError(400, "RegistryNameNotValid",
+                    $"Registry name '{name}' is not valid. It can contain only alpha numeric characters and must be between 5 and 50 characters.");
+            if (w.Resources.Values.Any(r => r.Type == ResourceTypes.Registry && r.Name.Equals(name, StringComparison.OrdinalIgnoreCase)))
+                return new WorldError(409, "AlreadyInUse", $"The registry DNS name {name.ToLowerInvariant()}.azurecr.io is already in use.");
+        }
+        if (spec.Type == ResourceTypes.ContainerGroup)
+        {
+            var os = shaped["properties"]?["osType"]?.GetValue<string>() ?? "Linux";
+            var identity = body.ContainsKey("identity") ? body["identity"] : existing?.Body["identity"];
+            var idType = identity?["type"]?.GetValue<string>() ?? "None";
+            if (os.Equals("Windows", StringComparison.OrdinalIgnoreCase) && !idType.Equals("None", StringComparison.OrdinalIgnoreCase))
+                return new WorldError(400, "IdentityNotSupportedOnWindows", "Managed service identity is not supported for Windows container groups.");
         }
         return null;
     }
