@@ -5,8 +5,9 @@ namespace AcrIdentity.Engine.Configure
     /// <summary>A registry as ARM reports it.</summary>
     public sealed class RegistryInfo
     {
-        internal RegistryInfo(ResourceIdentifier id, string loginServer, bool abacMode, string? location)
+        internal RegistryInfo(ResourceIdentifier id, string loginServer, bool abacMode, string? location, bool? armAudienceTokensAllowed = null)
         {
+            ArmAudienceTokensAllowed = armAudienceTokensAllowed;
             Id = id;
             LoginServer = loginServer;
             AbacMode = abacMode;
@@ -23,6 +24,8 @@ namespace AcrIdentity.Engine.Configure
         /// <summary>roleAssignmentMode = AbacRepositoryPermissions: only the repository roles grant pulls.</summary>
         public bool AbacMode { get; }
         public string? Location { get; }
+        /// <summary>policies.azureADAuthenticationAsArmPolicy.status: false when disabled (ARM-audience tokens refused), null when absent.</summary>
+        public bool? ArmAudienceTokensAllowed { get; }
 
         public override string ToString() => $"{Name} ({LoginServer})";
     }

@@ -139,7 +139,9 @@ namespace AcrIdentity.Engine.Configure
             string id = Json.Str(registry, "id") ?? throw new EngineException("InvalidArmReply", EngineErrorCategory.InvalidData, "A registry came back without an id.");
             string login = (LoginServerOf(registry) ?? string.Empty).ToLowerInvariant();
             bool abac = string.Equals(Json.Str(registry, "properties", "roleAssignmentMode"), "AbacRepositoryPermissions", StringComparison.OrdinalIgnoreCase);
-            return new RegistryInfo(new ResourceIdentifier(id), login, abac, Json.Str(registry, "location"));
+            string? armPolicy = Json.Str(registry, "properties", "policies", "azureADAuthenticationAsArmPolicy", "status");
+            bool? armAudience = armPolicy == null ? (bool?)null : !string.Equals(armPolicy, "disabled", StringComparison.OrdinalIgnoreCase);
+            return new RegistryInfo(new ResourceIdentifier(id), login, abac, Json.Str(registry, "location"), armAudience);
         }
 
         private static EngineException NotFound(string text, string what) =>

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Text.Json.Nodes;
 using System.Threading;
 using System.Threading.Tasks;
@@ -61,6 +62,13 @@ namespace AcrIdentity.Engine.Targets
             if (fx.Length > 0 && !fx.StartsWith("DOCKER|", StringComparison.OrdinalIgnoreCase))
             {
                 yield return $"{state.Id.Name} runs '{fx}', not a container image; the ACR pull settings take effect once it runs an image from {registry.LoginServer}.";
+            }
+            string? configured = Json.Str(state.Config, "properties", "acrUserManagedIdentityID");
+            AttachedIdentity? byPrincipal = string.IsNullOrEmpty(configured) ? null :
+                state.Identity.UserAssigned.FirstOrDefault(u => string.Equals(u.PrincipalId, configured, StringComparison.OrdinalIgnoreCase));
+            if (byPrincipal != null)
+            {
+                yield return $"acrUserManagedIdentityID on {state.Id.Name} holds '{configured}', the principal (object) ID of {ManagedIdentityBlock.ShortName(byPrincipal.ResourceId)}; App Service needs its client ID ({byPrincipal.ClientId}), so pulls fail until it is replaced.";
             }
         }
 

@@ -417,4 +417,39 @@ public sealed class EnableSeedTests : IDisposable
         Assert.Equal(new[] { StepOutcome.Done, StepOutcome.Declined, StepOutcome.NotRun }, outcome.Steps.Select(s => s.Outcome));
         Assert.Empty(await w.AssignmentsAsync(registryId));
     }
+
+    [Fact]
+    public async Task The_registry_policy_on_ARM_audience_tokens_is_reported()
+    {
+        var w = await EnableWorld.CreateAsync(_sbx.Host);
+        var (enabledId, login) = await w.RegistryAsync();
+        string disabledName = EnableWorld.Unique("noarm");
+        await w.PutAsync($"{w.GroupId}/providers/Microsoft.ContainerRegistry/registries/{disabledName}",
+            """{"location":"westus","sku":{"name":"Premium"},"properties":{"policies":{"azureADAuthenticationAsArmPolicy":{"status":"disabled"}}}}""");
+        string app = await w.WebAppAsync(login);
+
+        var on = Assert.Single(await w.EnableAsync(new EnableRequest { ResourceId = app, Registry = enabledId, PlanOnly = true }));
+        var off = Assert.Single(await w.EnableAsync(new EnableRequest { ResourceId = app, Registry = disabledName, PlanOnly = true }));
+
+        Assert.True(on.Registry!.ArmAudienceTokensAllowed);
+        Assert.False(off.Registry!.ArmAudienceTokensAllowed);
+    }
+
+    [Fact]
+    public async Task A_principal_id_left_in_acrUserManagedIdentityID_is_named_and_replaced_by_the_client_id()
+    {
+        var w = await EnableWorld.CreateAsync(_sbx.Host);
+        var (registryId, login) = await w.RegistryAsync();
+        var (uamiId, clientId, principalId) = await w.IdentityAsync();
+        string app = await w.WebAppAsync(login, identityJson: $$$$"""{"type":"UserAssigned","userAssignedIdentities":{"{{{{uamiId}}}}":{}}}""");
+        // The classic mistake (pain point 3): the principal ID where App Service wants the client ID.
+        await w.Arm.PatchAsync(app + "/config/web", JsonNode.Parse($$$"""{"properties":{"acrUseManagedIdentityCreds":true,"acrUserManagedIdentityID":"{{{principalId}}}"}}""")!, CancellationToken.None);
+        var host = new RecordingHost();
+
+        var outcome = Assert.Single(await w.EnableAsync(new EnableRequest { ResourceId = app, Registry = registryId, UserAssignedIdentity = uamiId }, host));
+
+        Assert.Null(outcome.Error);
+        Assert.Contains(host.Warnings, l => l.Contains("principal", StringComparison.OrdinalIgnoreCase) && l.Contains(principalId, StringComparison.Ordinal) && l.Contains("client ID", StringComparison.Ordinal));
+        Assert.Equal(clientId, (string?)(await w.GetAsync(app + "/config/web"))["properties"]!["acrUserManagedIdentityID"]);
+    }
 }
