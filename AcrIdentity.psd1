@@ -19,6 +19,10 @@
         'Disable-AcrManagedIdentityPull'
         'Get-AcrAccessToken'
         'Connect-AcrRegistry'
+        'Get-AcrPullAccess'
+        'Grant-AcrPullAccess'
+        'Revoke-AcrPullAccess'
+        'New-AcrPullIdentity'
     )
     VariablesToExport    = @()
     AliasesToExport      = @()

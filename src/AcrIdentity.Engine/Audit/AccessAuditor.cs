@@ -235,29 +235,35 @@ namespace AcrIdentity.Engine.Audit
 
         private sealed class Candidate
         {
-            internal Candidate(RegistryInfo registry, Grant grant, JsonObject? definition)
+            internal Candidate(RegistryInfo registry, Grant grant, bool overPrivileged)
             {
                 Registry = registry;
                 Grant = grant;
-                Definition = definition;
+                OverPrivileged = overPrivileged;
             }
 
             internal RegistryInfo Registry { get; }
             internal Grant Grant { get; }
-            internal JsonObject? Definition { get; }
+            internal bool OverPrivileged { get; }
         }
 
         private static List<Candidate> Evaluate(IEnumerable<(RegistryInfo Registry, IReadOnlyList<JsonObject> Assignments)> perRegistry, IReadOnlyDictionary<string, JsonObject> definitions)
         {
             var result = new List<Candidate>();
+            var verdicts = new Dictionary<string, RoleJudge.Verdict>(StringComparer.OrdinalIgnoreCase);
             foreach (var (registry, assignments) in perRegistry)
             {
                 foreach (JsonObject a in assignments)
                 {
-                    definitions.TryGetValue(PullRoles.RoleGuidOf(a), out JsonObject? def);
-                    Grant g = RoleJudge.ToGrant(a, def);
+                    string guid = PullRoles.RoleGuidOf(a);
+                    if (!verdicts.TryGetValue(guid, out RoleJudge.Verdict? v))
+                    {
+                        definitions.TryGetValue(guid, out JsonObject? def);
+                        v = verdicts[guid] = RoleJudge.Judge(guid, def);
+                    }
+                    Grant g = RoleJudge.ToGrant(a, v);
                     // Roles that pull in either mode are listed: on an ABAC registry the legacy ones show as not honoured.
-                    if (g.GrantsPullSomehow) result.Add(new Candidate(registry, g, def));
+                    if (g.GrantsPullSomehow) result.Add(new Candidate(registry, g, v.Over));
                 }
             }
             return result;
@@ -288,7 +294,7 @@ namespace AcrIdentity.Engine.Audit
                 }
                 bool orphaned = IsServicePrincipal(g) && owner == null;
                 if (orphaned) notes.Add("no managed identity you can see has this principal: deleted (or an app registration's service principal)");
-                bool over = RoleJudge.OverPrivileged(g, c.Definition);
+                bool over = c.OverPrivileged;
                 if (over) notes.Add($"{g.RoleName} allows more than pulling");
                 entries.Add(new PullAccessEntry
                 {

@@ -17,27 +17,39 @@ namespace AcrIdentity.Engine.Audit
         private const string RegistryWrite = "Microsoft.ContainerRegistry/registries/write";
         private const string AssignmentWrite = "Microsoft.Authorization/roleAssignments/write";
 
-        internal static Grant ToGrant(JsonObject assignment, JsonObject? definition)
+        /// <summary>What one role definition allows, worked out once per definition (an audit sees thousands of assignments of a few roles).</summary>
+        internal sealed class Verdict
         {
-            string guid = PullRoles.RoleGuidOf(assignment);
-            string name = Json.Str(definition, "properties", "roleName") ?? PullRoles.NameOf(guid);
-            string type = Json.Str(definition, "properties", "type") ?? Json.Str(definition, "properties", "roleType") ?? "BuiltInRole";
-            bool legacy = false, data = false, writes = false;
-            foreach (JsonObject p in Permissions(definition))
-            {
-                legacy |= PermissionEvaluator.Allows(List(p, "actions"), List(p, "notActions"), PermissionEvaluator.PullAction);
-                data |= PermissionEvaluator.Allows(List(p, "dataActions"), List(p, "notDataActions"), PermissionEvaluator.ContentRead);
-                writes |= PermissionEvaluator.Allows(List(p, "actions"), List(p, "notActions"), PermissionEvaluator.PushAction)
-                    || PermissionEvaluator.Allows(List(p, "dataActions"), List(p, "notDataActions"), PermissionEvaluator.ContentWrite);
-            }
-            return new Grant(assignment, name, type, legacy, data, writes);
+            internal string Name = string.Empty;
+            internal string Type = "BuiltInRole";
+            internal bool Legacy;
+            internal bool Data;
+            internal bool Writes;
+            internal bool Over;
         }
 
-        /// <summary>Push, or control over the registry or over who may use it: more than a puller needs.</summary>
-        internal static bool OverPrivileged(Grant grant, JsonObject? definition) =>
-            grant.WritesToo || Permissions(definition).Any(p =>
-                PermissionEvaluator.Allows(List(p, "actions"), List(p, "notActions"), RegistryWrite) ||
-                PermissionEvaluator.Allows(List(p, "actions"), List(p, "notActions"), AssignmentWrite));
+        internal static Verdict Judge(string roleGuid, JsonObject? definition)
+        {
+            var v = new Verdict
+            {
+                Name = Json.Str(definition, "properties", "roleName") ?? PullRoles.NameOf(roleGuid),
+                Type = Json.Str(definition, "properties", "type") ?? Json.Str(definition, "properties", "roleType") ?? "BuiltInRole",
+            };
+            foreach (JsonObject p in Permissions(definition))
+            {
+                v.Legacy |= PermissionEvaluator.Allows(List(p, "actions"), List(p, "notActions"), PermissionEvaluator.PullAction);
+                v.Data |= PermissionEvaluator.Allows(List(p, "dataActions"), List(p, "notDataActions"), PermissionEvaluator.ContentRead);
+                v.Writes |= PermissionEvaluator.Allows(List(p, "actions"), List(p, "notActions"), PermissionEvaluator.PushAction)
+                    || PermissionEvaluator.Allows(List(p, "dataActions"), List(p, "notDataActions"), PermissionEvaluator.ContentWrite);
+                // Push, or control over the registry or over who may use it: more than a puller needs.
+                v.Over |= PermissionEvaluator.Allows(List(p, "actions"), List(p, "notActions"), RegistryWrite)
+                    || PermissionEvaluator.Allows(List(p, "actions"), List(p, "notActions"), AssignmentWrite);
+            }
+            v.Over |= v.Writes;
+            return v;
+        }
+
+        internal static Grant ToGrant(JsonObject assignment, Verdict v) => new Grant(assignment, v.Name, v.Type, v.Legacy, v.Data, v.Writes);
 
         /// <summary>The registry's mode honours the grant for pulls (conditions limit it to repositories, they don't void it).</summary>
         internal static bool GrantsPull(Grant grant, bool abac) => abac ? grant.DataPull : grant.Honoured(false, null);
