@@ -102,6 +102,23 @@ public sealed class WorldScenarioTests
     }
 
     [Fact]
+    public async Task Endpoints_file_carries_the_world_part()
+    {
+        await using var h = await ArmHarness.StartAsync();
+        var e = JsonNode.Parse(await File.ReadAllTextAsync(h.Host.EndpointsFile))!;
+        Assert.Equal(h.World.TenantId, e["tenantId"]!.GetValue<string>());
+        Assert.Equal(h.Sub, e["subscriptionIds"]![0]!.GetValue<string>());
+        Assert.Equal(h.World.Operator.ObjectId, e["operator"]!["principalId"]!.GetValue<string>());
+        Assert.Equal(h.World.Operator.AppId, e["operator"]!["clientId"]!.GetValue<string>());
+        Assert.True(h.World.CheckClientSecret(h.World.Operator.AppId!, e["operator"]!["clientSecret"]!.GetValue<string>()));
+        Assert.Equal(h.RegistryId, e["registries"]!["myContainerRegistry"]!["id"]!.GetValue<string>());
+        Assert.Equal(h.World.FindRegistry("myContainerRegistry")!.LoginServer, e["registries"]!["myContainerRegistry"]!["loginServer"]!.GetValue<string>());
+        Assert.StartsWith("https://127.0.0.1:", e["armEndpoint"]!.GetValue<string>());
+        // The operator is Owner of the subscription.
+        Assert.Contains(h.World.AssignmentsAt(h.World.Operator.ObjectId, h.RgId), a => a.Definition.RoleName == "Owner");
+    }
+
+    [Fact]
     public void Bad_scenarios_fail_with_the_source_named()
     {
         var world = new World.World();
