@@ -79,6 +79,20 @@ public sealed class RegistryTests : IClassFixture<RegistrySandbox>
     }
 
     [Fact]
+    public async Task Data_plane_challenge_comes_from_the_real_registry_with_ACRs_message()
+    {
+        var (_, login) = await H.RegistryAsync(_s.Rg, Unique("dp"));
+        using var r = await H.Http.GetAsync($"https://{login}/v2/hello-world/manifests/v1");
+        Assert.Equal(HttpStatusCode.Unauthorized, r.StatusCode);
+        var challenge = r.Headers.WwwAuthenticate.ToString();
+        Assert.Contains($"realm=\"https://{login}/oauth2/token\"", challenge);
+        Assert.Contains($"service=\"{login}\"", challenge);
+        Assert.Contains("scope=\"repository:hello-world:pull\"", challenge);
+        var body = JsonNode.Parse(await r.Content.ReadAsStringAsync())!;
+        Assert.Equal("authentication required, visit https://aka.ms/acr/authorization for more information.", (string?)body["errors"]![0]!["message"]);
+    }
+
+    [Fact]
     public async Task Skopeo_pulls_only_with_AcrPull_and_pushes_only_with_AcrPush()
     {
         if (!File.Exists("/usr/bin/skopeo") && !File.Exists("/usr/local/bin/skopeo"))

@@ -135,6 +135,9 @@ expect_eq "expose-token login server" "$(python3 -c 'import json,sys; print(json
 python3 -c 'import json,sys; t=json.load(sys.stdin)["accessToken"]; assert t.count(".") == 2' <<<"$token_json" || fail "accessToken is not a JWT"
 echo "   ok: accessToken is a JWT"
 
+step "az acr repository list (catalog through the registry's token endpoint)"
+expect_eq "repositories" "$(az acr repository list -n myContainerRegistry --query "sort(@) | join(',', @)" -o tsv)" "aci-helloworld,hello-world"
+
 step "az login --identity as the operator (MSI_ENDPOINT), then az acr login --expose-token"
 az logout >/dev/null 2>&1 || true
 MSI_ENDPOINT="$(ep "d['operator']['msiEndpoint']")"

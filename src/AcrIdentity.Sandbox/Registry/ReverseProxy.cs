@@ -38,6 +38,16 @@ static class ReverseProxy
         foreach (var h in resp.Content.Headers)
             ctx.Response.Headers[h.Key] = h.Value.ToArray();
         if (HttpMethods.IsHead(req.Method) || resp.StatusCode == System.Net.HttpStatusCode.NoContent) return;
+        if (resp.StatusCode == System.Net.HttpStatusCode.Unauthorized && resp.Content.Headers.ContentLength is < 8192)
+        {
+            // Distribution says "authentication required"; ACR adds where to read about it.
+            var text = await resp.Content.ReadAsStringAsync(ctx.RequestAborted).ConfigureAwait(false);
+            text = text.Replace("\"message\":\"authentication required\"",
+                "\"message\":\"authentication required, visit https://aka.ms/acr/authorization for more information.\"", StringComparison.Ordinal);
+            ctx.Response.ContentLength = System.Text.Encoding.UTF8.GetByteCount(text);
+            await ctx.Response.WriteAsync(text, ctx.RequestAborted).ConfigureAwait(false);
+            return;
+        }
         await using var body = await resp.Content.ReadAsStreamAsync(ctx.RequestAborted).ConfigureAwait(false);
         await body.CopyToAsync(ctx.Response.Body, ctx.RequestAborted).ConfigureAwait(false);
     }
