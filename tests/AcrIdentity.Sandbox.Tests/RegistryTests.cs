@@ -241,6 +241,31 @@ public sealed class RegistryTests : IClassFixture<RegistrySandbox>
     }
 
     [Fact]
+    public async Task A_custom_role_grants_what_its_actions_allow_minus_notActions()
+    {
+        var (regId, login) = await H.RegistryAsync(_s.Rg, Unique("cust"));
+        var roleGuid = Guid.NewGuid().ToString();
+        await H.ArmPutAsync($"/subscriptions/{H.Subscription}/providers/Microsoft.Authorization/roleDefinitions/{roleGuid}", "2022-04-01", new JsonObject
+        {
+            ["properties"] = new JsonObject
+            {
+                ["roleName"] = "Registry reader " + roleGuid[..8], ["type"] = "CustomRole", ["description"] = "pull but not push",
+                ["assignableScopes"] = new JsonArray($"/subscriptions/{H.Subscription}"),
+                ["permissions"] = new JsonArray(new JsonObject
+                {
+                    ["actions"] = new JsonArray("Microsoft.ContainerRegistry/registries/*"),
+                    ["notActions"] = new JsonArray("Microsoft.ContainerRegistry/registries/push/write"),
+                    ["dataActions"] = new JsonArray(), ["notDataActions"] = new JsonArray(),
+                }),
+            },
+        });
+        var (appId, principal) = await H.WebAppWithIdentityAsync(_s.Rg, Unique("app"));
+        await H.RoleAssignmentAsync(regId, roleGuid, principal);
+        var (_, refresh) = await H.ExchangeAsync(login, await H.ManagedIdentityTokenAsync(appId));
+        Assert.Equal("repository:app:pull,delete", Access(await AccessTokenAsync(login, refresh!, "repository:app:pull,push,delete")));
+    }
+
+    [Fact]
     public async Task Abac_registry_ignores_AcrPull_and_applies_repository_conditions()
     {
         var (regId, login) = await H.RegistryAsync(_s.Rg, Unique("abac"), new JsonObject { ["roleAssignmentMode"] = "AbacRepositoryPermissions" });
