@@ -126,6 +126,35 @@ public sealed class ArmBehaviourTests(ArmFixture f) : IClassFixture<ArmFixture>
         finally { H.Host.Behaviours.Faults.Clear(); }
     }
 
+    sealed class SlowFront(TaskCompletionSource ready) : World.IRegistryFrontEnd
+    {
+        public string AssignLoginServer(string registryId, string registryName) => "127.0.0.1:1";
+        public Task WaitReadyAsync(string registryId) => ready.Task;
+    }
+
+    [Fact]
+    public async Task New_registry_stays_creating_until_its_front_end_is_ready()
+    {
+        var real = H.Host.Context.RegistryFrontEnd;
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        H.Host.Context.RegistryFrontEnd = new SlowFront(ready);
+        try
+        {
+            var path = $"{H.RgId}/providers/Microsoft.ContainerRegistry/registries/slowRegistry?api-version=2025-11-01";
+            var (status, body, resp) = await H.PutAsync(path, new JsonObject { ["location"] = "westus" });
+            Assert.Equal(201, status);
+            Assert.Equal("Creating", body!["properties"]!["provisioningState"]!.GetValue<string>());
+            Assert.Equal("127.0.0.1:1", body["properties"]!["loginServer"]!.GetValue<string>());
+            var op = resp.Headers.GetValues("Azure-AsyncOperation").Single();
+            Assert.Equal("InProgress", (await H.GetAsync(op)).Body!["status"]!.GetValue<string>());
+            ready.SetResult();
+            await Task.Delay(100);
+            Assert.Equal("Succeeded", (await H.GetAsync(op)).Body!["status"]!.GetValue<string>());
+            Assert.Equal("Succeeded", (await H.GetAsync(path)).Body!["properties"]!["provisioningState"]!.GetValue<string>());
+        }
+        finally { H.Host.Context.RegistryFrontEnd = real; }
+    }
+
     [Fact]
     public async Task Latency_delays_each_reply()
     {

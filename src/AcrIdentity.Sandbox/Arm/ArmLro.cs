@@ -8,19 +8,23 @@ namespace AcrIdentity.Sandbox.Arm;
 static class ArmLro
 {
     public sealed record Operation(string Id, string ResourceId, DateTimeOffset Started, DateTimeOffset CompletesAt, bool Deleting,
-        string StatusUrl, string ResultUrl);
+        string StatusUrl, string ResultUrl)
+    {
+        /// <summary>When set, the operation also waits for this (e.g. a new registry's process).</summary>
+        public Task? Ready { get; init; }
+    }
 
     static readonly ConcurrentDictionary<string, Operation> Ops = new(StringComparer.OrdinalIgnoreCase);
 
-    public static Operation Start(ArmRequest r, string resourceId, string ns, string location, DateTimeOffset? busyUntil, bool deleting)
+    public static Operation Start(ArmRequest r, string resourceId, string ns, string location, DateTimeOffset? busyUntil, bool deleting, Task? ready = null)
     {
         var id = Guid.NewGuid().ToString();
         var sub = ResourceIds.SubscriptionOf(resourceId);
         var root = $"{r.BaseUrl}/subscriptions/{sub}/providers/{ns}/locations/{location}";
         var v = Uri.EscapeDataString(r.ApiVersion ?? "");
         var now = r.World.Now;
-        var op = new Operation(id, resourceId, now, busyUntil ?? now, deleting,
-            $"{root}/operationStatuses/{id}?api-version={v}", $"{root}/operationResults/{id}?api-version={v}");
+        var op = new Operation(id, resourceId, now, busyUntil is { } b && b != DateTimeOffset.MaxValue ? b : now, deleting,
+            $"{root}/operationStatuses/{id}?api-version={v}", $"{root}/operationResults/{id}?api-version={v}") { Ready = ready };
         Ops[id] = op;
         return op;
     }
@@ -35,7 +39,8 @@ static class ArmLro
             await ArmHttp.Error(r.Http, 404, "OperationNotFound", $"The operation '{id}' could not be found.");
             return;
         }
-        var done = r.World.Now >= op.CompletesAt;
+        var done = r.World.Now >= op.CompletesAt && (op.Ready is null || op.Ready.IsCompleted);
+        var failed = op.Ready is { IsFaulted: true } or { IsCanceled: true };
         if (kind.Equals("operationResults", StringComparison.OrdinalIgnoreCase))
         {
             if (!done)
@@ -50,10 +55,12 @@ static class ArmLro
         }
         var status = new JsonObject
         {
-            ["id"] = r.Path, ["name"] = id, ["status"] = done ? "Succeeded" : "InProgress",
+            ["id"] = r.Path, ["name"] = id, ["status"] = !done ? "InProgress" : failed ? "Failed" : "Succeeded",
             ["startTime"] = ArmHttp.Iso(op.Started),
         };
-        if (done) { status["endTime"] = ArmHttp.Iso(op.CompletesAt); status["percentComplete"] = 100; }
+        if (done && failed)
+            status["error"] = new JsonObject { ["code"] = "InternalServerError", ["message"] = "The registry could not be started by the sandbox." };
+        if (done) { status["endTime"] = ArmHttp.Iso(op.CompletesAt > op.Started ? op.CompletesAt : r.World.Now); status["percentComplete"] = 100; }
         var headers = done ? null : new Dictionary<string, string> { ["Retry-After"] = "1" };
         await ArmHttp.Json(r.Http, 200, status, headers);
     }

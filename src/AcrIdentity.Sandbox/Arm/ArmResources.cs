@@ -160,13 +160,25 @@ static class ArmResources
                 var location = rendered["location"]?.GetValue<string>() ?? rg.Location;
                 var headers = new Dictionary<string, string>();
                 int status = spec.Type is ResourceTypes.Site or ResourceTypes.Slot ? 200 : outcome.Created ? 201 : 200;
+                Task? ready = null;
+                if (spec.Type == ResourceTypes.Registry && outcome.Created && r.Ctx.RegistryFrontEnd is { } front)
+                {
+                    // A new registry is "Creating" until its process answers.
+                    ready = front.WaitReadyAsync(entry.Id);
+                    if (!ready.IsCompleted)
+                    {
+                        w.BeginBusy(entry.Id, "Creating");
+                        _ = ready.ContinueWith(t => w.EndBusy(entry.Id, failed: t.IsFaulted || t.IsCanceled), TaskScheduler.Default);
+                        rendered = w.GetResource(entry.Id)!;
+                    }
+                }
                 if (lro != LroStyle.None)
                 {
-                    var op = ArmLro.Start(r, entry.Id, Ns(spec.Type), location, entry.BusyUntil, deleting: false);
+                    var op = ArmLro.Start(r, entry.Id, Ns(spec.Type), location, entry.BusyUntil, deleting: false, ready);
                     if (lro == LroStyle.AsyncOperation)
                     {
                         headers["Azure-AsyncOperation"] = op.StatusUrl;
-                        if (entry.BusyUntil is not null) headers["Retry-After"] = "1";
+                        if (entry.BusyUntil is not null || ready is { IsCompleted: false }) headers["Retry-After"] = "1";
                     }
                     else if (entry.BusyUntil is not null)
                     {

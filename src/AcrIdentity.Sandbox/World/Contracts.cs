@@ -29,6 +29,10 @@ public interface IRegistryFrontEnd
 
     /// <summary>Called after the registry resource was deleted.</summary>
     void RegistryRemoved(string registryId) { }
+
+    /// <summary>Completes when the registry answers (its process is up); ARM keeps the create LRO
+    /// InProgress and the registry "Creating" until then, and Failed if it faults.</summary>
+    Task WaitReadyAsync(string registryId) => Task.CompletedTask;
 }
 
 /// <summary>A registry as the token and registry side needs it (a snapshot).</summary>

@@ -258,6 +258,24 @@ public sealed partial class World
         }
     }
 
+    /// <summary>Shows the resource as busy (provisioningState = <paramref name="state"/>) until
+    /// <see cref="EndBusy"/>; for operations whose end is an event, not a time.</summary>
+    internal void BeginBusy(string id, string state)
+    {
+        lock (Gate) if (Entry(id) is { } e) { e.BusyUntil = DateTimeOffset.MaxValue; e.BusyState = state; }
+    }
+
+    internal void EndBusy(string id, bool failed)
+    {
+        lock (Gate)
+            if (Entry(id) is { } e)
+            {
+                e.BusyUntil = null;
+                if (e.Body["properties"] is JsonObject p) p["provisioningState"] = failed ? "Failed" : "Succeeded";
+            }
+        RaiseChanged();
+    }
+
     public bool DeleteResource(string id)
     {
         bool removed;
