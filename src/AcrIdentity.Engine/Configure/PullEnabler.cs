@@ -263,7 +263,7 @@ namespace AcrIdentity.Engine.Configure
                 switch (step.Kind)
                 {
                     case StepKind.Identity:
-                        state = await ApplyIdentityAsync(step, strategy, state, want, registry, ct).ConfigureAwait(false);
+                        state = await UntilPullableAsync(() => ApplyIdentityAsync(step, strategy, state, want, registry, ct), state.Id.Name, request, ct).ConfigureAwait(false);
                         break;
                     case StepKind.RoleAssignment:
                         var (id, detail) = await _roles.AssignAsync(registry, want.PrincipalId!, role, request.PropagationTimeout, request.PropagationRetryDelay, ct).ConfigureAwait(false);
@@ -273,12 +273,51 @@ namespace AcrIdentity.Engine.Configure
                         _host.WriteVerbose($"{role.Name} on {registry.Name} for {want.PrincipalId}: {detail} ({id}).");
                         break;
                     case StepKind.PullConfiguration:
-                        state = await ApplyConfigAsync(step, strategy, state, want, registry, ct).ConfigureAwait(false);
+                        state = await UntilPullableAsync(() => ApplyConfigAsync(step, strategy, state, want, registry, ct), state.Id.Name, request, ct).ConfigureAwait(false);
                         break;
                 }
                 step.Outcome = StepOutcome.Done;
             }
         }
+
+        /// <summary>
+        /// Container Instances pulls while it accepts the spec and answers InaccessibleImage while a fresh role
+        /// has not reached the registry yet: that is propagation too, retried within the same timeout.
+        /// </summary>
+        private async Task<TargetState> UntilPullableAsync(Func<Task<TargetState>> write, string name, EnableRequest request, CancellationToken ct)
+        {
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            TimeSpan delay = request.PropagationRetryDelay <= TimeSpan.Zero ? TimeSpan.FromMilliseconds(100) : request.PropagationRetryDelay;
+            int progressId = Interlocked.Increment(ref s_progressId);
+            bool waited = false;
+            try
+            {
+                while (true)
+                {
+                    try
+                    {
+                        return await write().ConfigureAwait(false);
+                    }
+                    catch (ArmRequestException ex) when (string.Equals(ex.ArmCode, "InaccessibleImage", StringComparison.OrdinalIgnoreCase) && watch.Elapsed < request.PropagationTimeout)
+                    {
+                        TimeSpan left = request.PropagationTimeout - watch.Elapsed;
+                        TimeSpan wait = delay < left ? delay : left;
+                        waited = true;
+                        _host.WriteVerbose($"{name} cannot pull yet (InaccessibleImage): the role may still be propagating; retrying in {wait.TotalSeconds:0.#} s.");
+                        _host.WriteProgress(new EngineProgress(progressId, $"Waiting for {name} to pull with its identity",
+                            $"{watch.Elapsed.TotalSeconds:0} s of {request.PropagationTimeout.TotalSeconds:0} s"));
+                        await Task.Delay(wait, ct).ConfigureAwait(false);
+                        delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+                    }
+                }
+            }
+            finally
+            {
+                if (waited) _host.WriteProgress(new EngineProgress(progressId, $"Waiting for {name} to pull with its identity", "Done", 100, completed: true));
+            }
+        }
+
+        private static int s_progressId = 7500;
 
         private async Task<TargetState> ApplyIdentityAsync(PullStep step, TargetStrategy strategy, TargetState state, PullIdentity want, RegistryInfo registry, CancellationToken ct)
         {

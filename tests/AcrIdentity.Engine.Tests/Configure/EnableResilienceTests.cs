@@ -227,4 +227,27 @@ public sealed class EnableResilienceTests : IDisposable
         Assert.Null(rerun.Error);
         await AssertConfiguredWebAppAsync(w, app, registryId);
     }
+
+    [Fact]
+    public async Task Container_group_InaccessibleImage_while_the_role_propagates_is_retried()
+    {
+        var w = await EnableWorld.CreateAsync(_sbx.Host);
+        var (registryId, login) = await w.RegistryAsync();
+        var (uamiId, _, principalId) = await w.IdentityAsync();
+        string group = await w.ContainerGroupAsync(login);
+        var rule = _sbx.Host.Behaviours.Faults.Add(new FaultRule
+        {
+            Method = "PUT", PathContains = "containerGroups", Status = 400, Code = "InaccessibleImage", Count = 2,
+            Message = "The image 'x' in container group 'g' is not accessible. Please check the image and registry credential.",
+        });
+        var host = new RecordingHost();
+
+        var outcome = Assert.Single(await w.EnableAsync(new EnableRequest { ResourceId = group, Registry = registryId, UserAssignedIdentity = uamiId }, host));
+
+        Assert.Null(outcome.Error);
+        Assert.Equal(2, rule.TimesFired);
+        Assert.Contains(host.Verbose, l => l.Contains("InaccessibleImage", StringComparison.Ordinal));
+        Assert.Single(await w.AssignmentsAsync(registryId), a => (string?)a["properties"]!["principalId"] == principalId);
+        Assert.Equal(uamiId, (string?)(await w.GetAsync(group))["properties"]!["imageRegistryCredentials"]![0]!["identity"], ignoreCase: true);
+    }
 }
