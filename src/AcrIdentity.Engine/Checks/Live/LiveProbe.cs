@@ -70,7 +70,8 @@ namespace AcrIdentity.Engine.Checks.Live
             {
                 credential = await RegistryTokenService.GetAsync(new RegistryTokenRequest
                 {
-                    Registry = ctx.Registry.Id.ToString(),
+                    // The login server the caller read in ARM: the identity itself usually may not read the registry there.
+                    Registry = ctx.Registry.LoginServer,
                     Repository = ctx.Image.Repository,
                     Action = RegistryAction.Pull,
                     Resolve = new ResolveRequest { Context = mi },
