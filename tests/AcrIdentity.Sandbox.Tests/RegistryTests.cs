@@ -241,6 +241,24 @@ public sealed class RegistryTests : IClassFixture<RegistrySandbox>
     }
 
     [Fact]
+    public async Task Injected_faults_and_the_request_log_reach_the_registry_front()
+    {
+        var (_, login) = await H.RegistryAsync(_s.Rg, Unique("flt"));
+        var aad = await H.OperatorTokenAsync();
+        var rule = H.Host.Behaviours.Faults.Add(new AcrIdentity.Sandbox.Behaviour.FaultRule { PathContains = "/oauth2/exchange", Status = 503, Count = 1 });
+        try
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await H.ExchangeAsync(login, aad)).Status);
+            Assert.Equal(HttpStatusCode.OK, (await H.ExchangeAsync(login, aad)).Status);
+            Assert.Equal(1, rule.TimesFired);
+        }
+        finally { H.Host.Behaviours.Faults.Clear(); }
+        var exchanges = H.Host.Requests.Where(x => x.PathAndQuery.StartsWith("/oauth2/exchange", StringComparison.Ordinal));
+        Assert.All(exchanges, x => Assert.Equal(AcrIdentity.Sandbox.Behaviour.RequestKind.Registry, x.Kind));
+        Assert.Contains(exchanges, x => x.Status == 200 && x.CallerObjectId == H.Endpoints.Operator.PrincipalId);
+    }
+
+    [Fact]
     public async Task A_custom_role_grants_what_its_actions_allow_minus_notActions()
     {
         var (regId, login) = await H.RegistryAsync(_s.Rg, Unique("cust"));

@@ -39,7 +39,7 @@ public sealed class IdentityArea : ISandboxArea, ICallerResolver, IRegistryFront
         _world = new WorldIdentityAdapter(ctx.World);
         _tokens = new TokenService(new JwtSigner(ctx.Certificates.Signing), ctx.World.TenantId);
         _registries = new RegistryHosting(_world, _tokens, new RegistryTokens(_tokens.Signer), ctx.Certificates,
-            ctx.Options.StateDir, ctx.Options.StartRegistries, ctx.Requests);
+            ctx.Options.StateDir, ctx.Options.StartRegistries, ctx);
         ctx.CallerResolver = this;
         ctx.RegistryFrontEnd = this;
         ctx.RequestClassifiers.Add(Classify);
@@ -48,7 +48,9 @@ public sealed class IdentityArea : ISandboxArea, ICallerResolver, IRegistryFront
     static RequestKind? Classify(HttpContext http)
     {
         var p = http.Request.Path.Value ?? "";
-        return p.Contains("/oauth2/", StringComparison.OrdinalIgnoreCase) || p.Contains("/.well-known/", StringComparison.OrdinalIgnoreCase)
+        // Entra's /{tenant}/oauth2/… (a registry's own /oauth2/… is left to the default: Registry).
+        return (p.Contains("/oauth2/", StringComparison.OrdinalIgnoreCase) && !p.StartsWith("/oauth2/", StringComparison.OrdinalIgnoreCase))
+               || p.Contains("/.well-known/", StringComparison.OrdinalIgnoreCase)
                || p.StartsWith("/common/discovery", StringComparison.OrdinalIgnoreCase) || p.Contains("/discovery/", StringComparison.OrdinalIgnoreCase)
                || p.StartsWith(GraphEndpoints.PathPrefix + "/", StringComparison.OrdinalIgnoreCase)
             ? RequestKind.Token
@@ -70,7 +72,7 @@ public sealed class IdentityArea : ISandboxArea, ICallerResolver, IRegistryFront
         var registriesStarted = Registries.StartAsync(ct);
         _identityServer = await LoopbackServer.StartAsync(null,
             app => ManagedIdentityEndpoints.MapIdentityServer(app, k => _machines.GetValueOrDefault(k), _world!, tokens), ct,
-            log: ctx.Requests).ConfigureAwait(false);
+            sandbox: ctx).ConfigureAwait(false);
         ctx.Endpoints.AdfsAuthority = ctx.ArmBaseUri + "adfs";
         ctx.Endpoints.Authority = ctx.ArmBaseUri.ToString();
         ctx.Endpoints.ActiveDirectoryResourceId = "https://management.core.windows.net/";
@@ -237,7 +239,7 @@ public sealed class IdentityArea : ISandboxArea, ICallerResolver, IRegistryFront
     }
 
     Task<LoopbackServer> StartImdsAsync(Machine m, CancellationToken ct) =>
-        LoopbackServer.StartAsync(null, app => ManagedIdentityEndpoints.MapImds(app, m, _world!, Tokens), ct, log: _ctx!.Requests);
+        LoopbackServer.StartAsync(null, app => ManagedIdentityEndpoints.MapImds(app, m, _world!, Tokens), ct, sandbox: _ctx);
 
     RunAsEndpoints EndpointsOf(Machine m)
     {

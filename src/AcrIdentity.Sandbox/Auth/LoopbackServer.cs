@@ -31,7 +31,7 @@ public sealed class LoopbackServer : IAsyncDisposable
     public string HostPort => $"127.0.0.1:{BaseUri.Port}";
 
     public static async Task<LoopbackServer> StartAsync(X509Certificate2? tls, Action<WebApplication> map,
-        CancellationToken ct, int port = 0, RequestLog? log = null, RequestKind kind = RequestKind.Token)
+        CancellationToken ct, int port = 0, SandboxContext? sandbox = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "AcrIdentity.Sandbox" });
         builder.Logging.ClearProviders();
@@ -45,19 +45,9 @@ public sealed class LoopbackServer : IAsyncDisposable
             });
         });
         var app = builder.Build();
-        if (log is not null)
-        {
-            // Same log as the main listener. Paths and queries here carry no tokens (those travel in bodies and headers).
-            app.Use(async (ctx, next) =>
-            {
-                try { await next(ctx).ConfigureAwait(false); }
-                finally
-                {
-                    log.Add(new RequestLogEntry(DateTimeOffset.UtcNow, ctx.Request.Method, ctx.Request.Path + ctx.Request.QueryString,
-                        ctx.Response.StatusCode, ctx.Items[RequestLog.CallerKey] as string, kind));
-                }
-            });
-        }
+        // The sandbox's behaviours (latency, injected faults) and its request log apply here as on the main
+        // listener. Paths and queries on these servers carry no tokens (those travel in bodies and headers).
+        if (sandbox is not null) app.UseMiddleware<BehaviourMiddleware>(sandbox);
         map(app);
         await app.StartAsync(ct).ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -35,12 +35,12 @@ public sealed class RegistryHosting : IAsyncDisposable
     readonly bool _startProcesses;
     readonly CancellationTokenSource _stopping = new();
     bool _running;
-    readonly Behaviour.RequestLog? _log;
+    readonly SandboxContext? _sandbox;
 
     public RegistryHosting(IIdentityWorld world, TokenService aad, RegistryTokens tokens, SandboxCertificates certs,
-        string stateDir, bool startProcesses, Behaviour.RequestLog? log = null)
+        string stateDir, bool startProcesses, SandboxContext? sandbox = null)
     {
-        _log = log;
+        _sandbox = sandbox;
         _world = world;
         _aad = aad;
         _tokens = tokens;
@@ -112,7 +112,7 @@ public sealed class RegistryHosting : IAsyncDisposable
     async Task StartOneAsync(Hosted h, CancellationToken ct)
     {
         var front = new RegistryFront(h.Id, h.LoginServer, _world, _aad, _tokens, () => BackendAsync(h));
-        h.Front = await LoopbackServer.StartAsync(_certs.Tls, front.Map, ct, h.Port, _log, Behaviour.RequestKind.Registry).ConfigureAwait(false);
+        h.Front = await LoopbackServer.StartAsync(_certs.Tls, front.Map, ct, h.Port, _sandbox).ConfigureAwait(false);
         if (!_startProcesses) return;
         var dir = Path.Combine(_stateDir, "registries", SafeName(h.Name));
         Directory.CreateDirectory(dir);
