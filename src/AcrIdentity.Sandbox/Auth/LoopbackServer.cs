@@ -11,7 +11,7 @@ using Microsoft.Extensions.Logging;
 namespace AcrIdentity.Sandbox.Auth;
 
 /// <summary>
-/// A small Kestrel app on 127.0.0.1 and a free port. The token side runs several (login, managed identity,
+/// A small Kestrel app on 127.0.0.1 and a free port. The token side runs several (managed identity,
 /// one IMDS per machine, one front per registry) because IMDS clients drop the URL path and each registry's
 /// login server must be its own host:port; new ones start at run time as resources appear.
 /// </summary>
