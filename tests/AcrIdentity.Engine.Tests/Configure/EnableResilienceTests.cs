@@ -250,4 +250,22 @@ public sealed class EnableResilienceTests : IDisposable
         Assert.Single(await w.AssignmentsAsync(registryId), a => (string?)a["properties"]!["principalId"] == principalId);
         Assert.Equal(uamiId, (string?)(await w.GetAsync(group))["properties"]!["imageRegistryCredentials"]![0]!["identity"], ignoreCase: true);
     }
+
+    [Fact]
+    public async Task Two_concurrent_runs_on_one_target_leave_exactly_one_assignment()
+    {
+        var w = await EnableWorld.CreateAsync(_sbx.Host);
+        var (registryId, _) = await w.RegistryAsync();
+        var (uamiId, _, principalId) = await w.IdentityAsync();
+        string vm = await w.VmAsync();
+
+        // Whether the second run plans before or after the first one's PUT, it ends on the same assignment.
+        var runs = await Task.WhenAll(
+            w.EnableAsync(new EnableRequest { ResourceId = vm, Registry = registryId, UserAssignedIdentity = uamiId }),
+            w.EnableAsync(new EnableRequest { ResourceId = vm, Registry = registryId, UserAssignedIdentity = uamiId }));
+
+        Assert.All(runs, r => Assert.Null(Assert.Single(r).Error));
+        Assert.Single(await w.AssignmentsAsync(registryId), a => (string?)a["properties"]!["principalId"] == principalId);
+        Assert.Equal(runs[0][0].RoleAssignmentId, runs[1][0].RoleAssignmentId, ignoreCase: true);
+    }
 }
