@@ -83,8 +83,17 @@ namespace AcrIdentity.Engine.Registry
                 }
                 return server;
             }
+            if (!NamePattern.IsMatch(text))
+            {
+                throw new EngineException("InvalidRegistryName", EngineErrorCategory.InvalidArgument,
+                    $"'{text}' is not a registry name (5–50 letters and digits), a login server or a resource ID.",
+                    "Pass the registry's name (e.g. contoso), login server (contoso.azurecr.io) or resource ID.", text);
+            }
             return context.Cloud.GetLoginServer(text);
         }
+
+        private static readonly System.Text.RegularExpressions.Regex NamePattern =
+            new System.Text.RegularExpressions.Regex("^[a-zA-Z0-9]{5,50}$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
 
         private static RegistryTarget Unread(string loginServer, IEngineHost host, string why, string? guessedFrom)
         {

@@ -32,6 +32,16 @@ public sealed class SovereignCloudTests
         Assert.Contains("no subscription is visible", host.AllText());
     }
 
+    [Theory]
+    [InlineData("my_registry")]
+    [InlineData("abc")]
+    public async Task A_bad_name_is_refused_before_any_call(string name)
+    {
+        var context = new ModuleContext(ContextSource.ManagedIdentity, CloudEnvironment.AzureCloud, new NoCredential(), null, string.Empty, null, "mi", "ManagedIdentity", Fast.Options());
+        var ex = await Assert.ThrowsAsync<AcrIdentity.Engine.Errors.EngineException>(() => RegistryTarget.ResolveAsync(context, name, new RecordingHost(), CancellationToken.None));
+        Assert.Equal("InvalidRegistryName", ex.Reason);
+    }
+
     [Fact]
     public async Task A_custom_cloud_without_a_suffix_asks_for_the_login_server()
     {
