@@ -33,7 +33,9 @@ namespace AcrIdentity.Engine.Auth
             await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                if (_cache.TryGetValue(resource, out var cached) && cached.ExpiresOn - RefreshMargin > DateTimeOffset.UtcNow)
+                // A claims challenge (CAE) means ARM rejected the cached token: ask Az again.
+                bool challenged = !string.IsNullOrEmpty(requestContext.Claims);
+                if (!challenged && _cache.TryGetValue(resource, out var cached) && cached.ExpiresOn - RefreshMargin > DateTimeOffset.UtcNow)
                 {
                     return cached;
                 }

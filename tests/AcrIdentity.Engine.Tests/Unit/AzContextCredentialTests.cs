@@ -37,6 +37,17 @@ public class AzContextCredentialTests
     }
 
     [Fact]
+    public async Task A_claims_challenge_bypasses_the_cache()
+    {
+        int calls = 0;
+        var credential = new AzContextCredential((resource, ct) =>
+            Task.FromResult(new AzAccessToken("tok-" + ++calls, DateTimeOffset.UtcNow.AddHours(1))));
+        await credential.GetTokenAsync(new TokenRequestContext(new[] { "https://x//.default" }), CancellationToken.None);
+        var again = await credential.GetTokenAsync(new TokenRequestContext(new[] { "https://x//.default" }, claims: "{\"access_token\":{}}"), CancellationToken.None);
+        Assert.Equal("tok-2", again.Token);
+    }
+
+    [Fact]
     public async Task A_failing_callback_becomes_an_authentication_error()
     {
         var credential = new AzContextCredential((resource, ct) => throw new InvalidOperationException("Run Connect-AzAccount to login."));
