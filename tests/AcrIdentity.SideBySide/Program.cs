@@ -13,8 +13,8 @@ namespace AcrIdentity.SideBySide;
 /// 1. uses Azure.Core 1.36 in the default context (a pipeline request to the sandbox, a ResourceIdentifier);
 /// 2. imports AcrIdentity and runs Connect-AcrIdentity (an authenticated ARM call) in hosted PowerShell;
 /// 3. uses Azure.Core 1.36 again. Prints "azure.core <version> <context>" lines. Exit 0 only if all worked.
-/// --without-isolation instead imports the engine dll straight into the default context, which must fail
-/// the way an unisolated module does (exit 0 when it fails as expected).
+/// --without-isolation instead loads the engine straight into the default context and calls it, which must
+/// fail the way an unisolated module does (exit 0 when it fails as expected).
 /// </summary>
 public static class Program
 {
@@ -37,7 +37,7 @@ public static class Program
         }
 
         bool ok = args.Contains("--without-isolation")
-            ? ImportWithoutIsolationFails(module)
+            ? ImportWithoutIsolationFails(module, arm)
             : ConnectThroughModule(module, endpointsFile, endpoints.RootElement.GetProperty("operator"));
 
         ok &= UseOldAzureCore(arm, "after");
@@ -102,27 +102,37 @@ public static class Program
         }
     }
 
-    /// <summary>What happens without the module's load context: the engine meets the default context's Azure.Core 1.36.</summary>
-    private static bool ImportWithoutIsolationFails(string module)
+    /// <summary>
+    /// What happens without the module's load context: the engine loaded the way Import-Module loads a dll
+    /// (LoadFrom, default context, its folder probed) and asked to read a cloud description, which needs its
+    /// Azure.Core 1.64 while the default context already holds 1.36.
+    /// </summary>
+    private static bool ImportWithoutIsolationFails(string module, string arm)
     {
         string engine = Path.Combine(Path.GetDirectoryName(module)!, "dependencies", "AcrIdentity.Engine.dll");
-        using Runspace runspace = RunspaceFactory.CreateRunspace(InitialSessionState.CreateDefault2());
-        runspace.Open();
-        using PowerShell ps = PowerShell.Create();
-        ps.Runspace = runspace;
-        ps.AddScript("param($engine) Import-Module -Name $engine -ErrorAction Stop").AddArgument(engine);
         try
         {
-            ps.Invoke();
-            string? error = ps.Streams.Error.FirstOrDefault()?.Exception?.ToString();
-            Console.WriteLine(error is null ? "without isolation: import unexpectedly worked" : "without isolation: " + FirstLine(error));
-            return error is not null && error.Contains("Azure.Core", StringComparison.Ordinal);
+            Assembly assembly = Assembly.LoadFrom(engine);
+            Type cloud = assembly.GetType("AcrIdentity.Engine.Auth.CloudEnvironment", throwOnError: true)!;
+            Type hostType = assembly.GetType("AcrIdentity.Engine.Hosting.IEngineHost", throwOnError: true)!;
+            object host = DispatchProxy.Create(hostType, typeof(SilentHost));
+            var task = (Task)cloud.GetMethod("FromArmMetadataAsync")!.Invoke(null, new object?[] { new Uri(arm), host, CancellationToken.None, null })!;
+            task.GetAwaiter().GetResult();
+            Console.WriteLine("without isolation: the engine unexpectedly worked");
+            return false;
         }
-        catch (RuntimeException ex)
+        catch (Exception ex)
         {
-            Console.WriteLine("without isolation: " + FirstLine(ex.ToString()));
-            return ex.ToString().Contains("Azure.Core", StringComparison.Ordinal);
+            Exception root = ex is TargetInvocationException { InnerException: { } inner } ? inner : ex;
+            Console.WriteLine($"without isolation: {root.GetType().Name}: {FirstLine(root.Message)}");
+            return root is FileLoadException && root.Message.Contains("Azure.Core", StringComparison.Ordinal);
         }
+    }
+
+    /// <summary>An IEngineHost that drops everything (for the unisolated call only).</summary>
+    public class SilentHost : DispatchProxy
+    {
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args) => null;
     }
 
     private static void PrintLoadedAzureCore()

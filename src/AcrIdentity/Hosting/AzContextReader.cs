@@ -29,11 +29,12 @@ namespace AcrIdentity.Hosting
             PSObject? context;
             using (PowerShell ps = PowerShell.Create(RunspaceMode.CurrentRunspace))
             {
-                ps.AddCommand(getContext);
+                // By name, as a user would type it: a CommandInfo from here can run outside its module's scope.
+                ps.AddCommand(getContext.Name);
                 Collection<PSObject> result = ps.Invoke();
                 if (ps.HadErrors)
                 {
-                    cmdlet.WriteVerbose("Az context: Get-AzContext failed: " + ps.Streams.Error.FirstOrDefault()?.Exception?.Message);
+                    cmdlet.WriteWarning("Get-AzContext failed, so the Az context is not used: " + ps.Streams.Error.FirstOrDefault()?.Exception?.Message);
                     return null;
                 }
 
@@ -75,7 +76,7 @@ namespace AcrIdentity.Hosting
             }
 
             using PowerShell ps = PowerShell.Create(RunspaceMode.CurrentRunspace);
-            ps.AddCommand(getToken).AddParameter("ResourceUrl", resource);
+            ps.AddCommand(getToken.Name).AddParameter("ResourceUrl", resource);
             // 2.17–4.x return a string unless asked (and warn about it); asking keeps the token out of plain strings in PowerShell.
             if (HasParameter(getToken, "AsSecureString"))
             {

@@ -124,5 +124,30 @@ public sealed class PowerShellSession : IDisposable
         };
     }
 
+    /// <summary>Starts <paramref name="script"/>, stops the pipeline (Ctrl+C) after <paramref name="stopAfter"/>, and returns how long the stop took.</summary>
+    public TimeSpan RunAndStop(string script, TimeSpan stopAfter, params object?[] args)
+    {
+        using PowerShell ps = PowerShell.Create();
+        ps.Runspace = _runspace;
+        ps.AddScript(script);
+        foreach (object? a in args)
+        {
+            ps.AddArgument(a);
+        }
+
+        IAsyncResult running = ps.BeginInvoke();
+        if (running.AsyncWaitHandle.WaitOne(stopAfter))
+        {
+            // Read the errors only now: enumerating a running pipeline's streams blocks.
+            Assert.Fail("the script ended before it could be stopped: " + string.Join(" | ", ps.Streams.Error.Select(ScriptResult.Describe)));
+        }
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        ps.Stop();
+        watch.Stop();
+        Assert.Equal(PSInvocationState.Stopped, ps.InvocationStateInfo.State);
+        return watch.Elapsed;
+    }
+
     public void Dispose() => _runspace.Dispose();
 }

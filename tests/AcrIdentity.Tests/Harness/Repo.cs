@@ -14,7 +14,8 @@ public static class Repo
     /// <summary>The built dll of a console project under tools/ or tests/, in the configuration we were built in.</summary>
     public static string ProjectDll(string projectDir, string name)
     {
-        string config = Path.GetFileName(Path.GetDirectoryName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd('/')))!)!;
+        // We run from tests/AcrIdentity.Tests/bin/<config>/net10.0/.
+        string config = Path.GetFileName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd('/', '\\'))!)!;
         string path = Path.Combine(Root, projectDir, "bin", config, "net10.0", name + ".dll");
         Assert.True(File.Exists(path), $"{path} is not built (build the solution first)");
         return path;

@@ -11,10 +11,11 @@
 #   AZSTANDIN_SUBSCRIPTION_ID, AZSTANDIN_SUBSCRIPTION_NAME
 # $global:AzStandInTokenRequests lists the resources Get-AzAccessToken was asked for.
 
+$ErrorActionPreference = 'Stop'   # a failed token request must fail the command, as in Az
 $script:Generation = if ($env:AZSTANDIN_GENERATION) { $env:AZSTANDIN_GENERATION } else { '5' }
 $global:AzStandInTokenRequests = [System.Collections.Generic.List[string]]::new()
 
-function script:New-Typed([string[]] $TypeNames, [System.Collections.IDictionary] $Properties) {
+function New-Typed([string[]] $TypeNames, [System.Collections.IDictionary] $Properties) {
     $o = [pscustomobject] $Properties
     foreach ($t in $TypeNames) { $o.PSObject.TypeNames.Insert(0, $t) }
     $o
@@ -55,7 +56,7 @@ function Get-AzContext {
 }
 
 # Client credentials against the sandbox's Entra v2 endpoint; returns @{ Token; ExpiresOn }.
-function script:Request-Token([string] $Resource) {
+function Request-Token([string] $Resource) {
     if ($env:AZSTANDIN_SIGNED_IN -eq '0') {
         throw 'Run Connect-AzAccount to login.'
     }
@@ -86,7 +87,7 @@ function script:Request-Token([string] $Resource) {
     } finally { $client.Dispose() }
 }
 
-function script:New-AccessToken([string] $Resource, [bool] $Secure) {
+function New-AccessToken([string] $Resource, [bool] $Secure) {
     $t = Request-Token $Resource
     $token = if ($Secure) { [System.Net.NetworkCredential]::new('', $t.Token).SecurePassword } else { $t.Token }
     $typeName = if ($Secure) { 'Microsoft.Azure.Commands.Profile.Models.PSSecureAccessToken' } else { 'Microsoft.Azure.Commands.Profile.Models.PSAccessToken' }
