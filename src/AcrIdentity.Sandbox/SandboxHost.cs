@@ -111,7 +111,9 @@ public sealed class SandboxHost : IAsyncDisposable
         var ctx = new SandboxContext(options, world, new RequestLog(), behaviours, certs);
         var areas = CreateAreas();
 
-        var builder = WebApplication.CreateSlimBuilder();
+        // No appsettings.json watcher: each holds one of the user's 128 inotify instances, and test runs start
+        // many sandboxes (the identity area's servers do the same).
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrelHttpsConfiguration();
         builder.WebHost.ConfigureKestrel(k =>

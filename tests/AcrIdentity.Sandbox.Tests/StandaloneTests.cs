@@ -130,6 +130,15 @@ public sealed class StandaloneTests
                 Assert.Contains("\"v1\"", await l.Content.ReadAsStringAsync());
             }
 
+            // No file watchers: a test run starts many sandboxes, each with several servers, and a user has
+            // only 128 inotify instances.
+            var inotify = Directory.GetFiles($"/proc/{p.Id}/fd").Count(f =>
+            {
+                try { return (new FileInfo(f).LinkTarget ?? "").Contains("inotify", StringComparison.Ordinal); }
+                catch (IOException) { return false; }
+            });
+            Assert.Equal(0, inotify);
+
             // SIGTERM: clean exit, and the docker-registry processes it started are gone.
             var children = ChildPids(p.Id);
             Assert.NotEmpty(children);

@@ -33,7 +33,13 @@ public sealed class LoopbackServer : IAsyncDisposable
     public static async Task<LoopbackServer> StartAsync(X509Certificate2? tls, Action<WebApplication> map,
         CancellationToken ct, int port = 0, SandboxContext? sandbox = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "AcrIdentity.Sandbox" });
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ApplicationName = "AcrIdentity.Sandbox",
+            // No appsettings.json watcher: each one holds an inotify instance (128 per user by default), and a
+            // sandbox runs a server per registry and IMDS machine, many sandboxes per test run.
+            Args = ["--hostBuilder:reloadConfigOnChange=false"],
+        });
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k =>
         {
