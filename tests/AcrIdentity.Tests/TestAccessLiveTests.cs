@@ -80,7 +80,16 @@ public sealed class TestAccessLiveTests
         var (pulled, output) = await _s.SkopeoPullAsync(id, _s.LoginServer(c.Registry), "aci-helloworld", c.Tag);
         Assert.True(pulled == ((string?)live["Result"] == "Pass"), $"{app}: skopeo pulled={pulled}, -Live said {live["Result"]}: {live["Message"]}\nskopeo: {output}\n{Dump(report)}");
         if (!pulled) Assert.False(string.IsNullOrWhiteSpace((string?)live["Fix"]), Dump(report));
-        if (expectedFailure == "LivePull") Assert.Contains("404", (string?)live["Message"]);
+        // The failed step is named, with the registry's answer.
+        string message = (string?)live["Message"] ?? "";
+        string? step = app switch
+        {
+            "liveMissingTag" => "answered 404",
+            "liveClosed" or "liveDeny" => "failed at the registry's network rules",
+            _ when !pulled => "failed at /oauth2/token (scope repository:aci-helloworld:pull)",
+            _ => "HEAD manifest aci-helloworld:v1 200",
+        };
+        Assert.True(message.Contains(step, StringComparison.Ordinal), $"{app}: '{step}' not in: {message}");
     }
 
     [Fact]
