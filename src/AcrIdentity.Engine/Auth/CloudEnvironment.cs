@@ -154,7 +154,18 @@ namespace AcrIdentity.Engine.Auth
             if (authority == null || audience == null || suffix == null)
             {
                 host.WriteVerbose($"Reading the rest of the cloud description from {arm.GetLeftPart(UriPartial.Authority)}/metadata/endpoints.");
-                var fromArm = await FromArmMetadataAsync(arm, host, cancellationToken, options).ConfigureAwait(false);
+                CloudEnvironment fromArm;
+                try
+                {
+                    fromArm = await FromArmMetadataAsync(arm, host, cancellationToken, options).ConfigureAwait(false);
+                }
+                catch (EngineException ex) when (ex.Reason == "EnvironmentMetadataUnavailable" && Str(doc, "caBundle") != null)
+                {
+                    // The usual cause with the sandbox: this process does not trust its CA (OpenSSL reads SSL_CERT_FILE at start).
+                    throw new EngineException(ex.Reason, ex.Category, ex.Message,
+                        $"Check that the sandbox is running, and start PowerShell with SSL_CERT_FILE={Str(doc, "caBundle")} so its certificate is trusted.",
+                        path, ex);
+                }
                 authority ??= fromArm.AuthorityHost.AbsoluteUri;
                 audience ??= fromArm.ArmAudience;
                 suffix ??= fromArm.AcrLoginServerSuffix;

@@ -138,4 +138,18 @@ public class CloudEnvironmentTests
         Assert.Equal("t1", cloud.DefaultTenantId);
         Assert.Equal("azurecr.sandbox", cloud.AcrLoginServerSuffix);
     }
+
+    [Fact]
+    public async Task Unreachable_sandbox_names_its_ca_bundle_in_the_fix()
+    {
+        string dir = Directory.CreateTempSubdirectory("acrid-env").FullName;
+        string file = Path.Combine(dir, "endpoints.json");
+        File.WriteAllText(file, """{"armEndpoint":"https://127.0.0.1:1/","tenantId":"t1","caBundle":"/state/ca-bundle.pem"}""");
+        var options = new EngineOptions { MaxRetries = 0, NetworkTimeout = TimeSpan.FromSeconds(5) };
+        var ex = await Assert.ThrowsAsync<EngineException>(() => CloudEnvironment.ResolveAsync(file, new RecordingHost(), CancellationToken.None, options));
+        Assert.Equal("EnvironmentMetadataUnavailable", ex.Reason);
+        Assert.Equal(EngineErrorCategory.ConnectionError, ex.Category);
+        Assert.Contains("SSL_CERT_FILE=/state/ca-bundle.pem", ex.RecommendedAction);
+        Assert.Equal(file, ex.TargetId);
+    }
 }
