@@ -270,4 +270,18 @@ public sealed class EnableTests
         Assert.Empty(s.WritesSince(mark));
         Assert.Single(s.RegistryAssignments());
     }
+
+    [Fact]
+    public async Task A_pipeline_of_targets_looks_the_registry_and_identity_up_once()
+    {
+        await using var s = await EnableSandbox.StartAsync();
+        int mark = s.Mark;
+        var r = s.Run("$args | Enable-AcrManagedIdentityPull -Registry myContainerRegistry -UserAssignedIdentity myACRId", s.LinuxApp, s.WindowsApp, s.Vm);
+
+        Assert.Empty(r.Errors);
+        Assert.Equal(3, r.Output.Count);
+        var reads = s.Host.Requests.Entries.Skip(mark).Where(e => e.Method == "GET").Select(e => e.PathAndQuery.Split('?')[0]).ToList();
+        Assert.Single(reads, p => p.EndsWith("/providers/Microsoft.ContainerRegistry/registries", StringComparison.OrdinalIgnoreCase));
+        Assert.Single(reads, p => p.EndsWith("/providers/Microsoft.ManagedIdentity/userAssignedIdentities", StringComparison.OrdinalIgnoreCase));
+    }
 }

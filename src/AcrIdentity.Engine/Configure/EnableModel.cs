@@ -133,3 +133,18 @@ namespace AcrIdentity.Engine.Configure
         public System.Func<string, string, System.Threading.CancellationToken, System.Threading.Tasks.Task<bool>>? Approve { get; set; }
     }
 }
+
+namespace AcrIdentity.Engine.Configure
+{
+    /// <summary>
+    /// Lookups shared by every input of one command (`Get-AzWebApp | Enable-…` resolves the registry and the
+    /// identity once, not per app). Holds plain results only; the cmdlet keeps one per invocation.
+    /// </summary>
+    public sealed class EnableCache
+    {
+        internal System.Collections.Concurrent.ConcurrentDictionary<string, RegistryInfo> Registries { get; } =
+            new System.Collections.Concurrent.ConcurrentDictionary<string, RegistryInfo>(System.StringComparer.OrdinalIgnoreCase);
+        internal System.Collections.Concurrent.ConcurrentDictionary<string, Targets.PullIdentity> Identities { get; } =
+            new System.Collections.Concurrent.ConcurrentDictionary<string, Targets.PullIdentity>(System.StringComparer.OrdinalIgnoreCase);
+    }
+}

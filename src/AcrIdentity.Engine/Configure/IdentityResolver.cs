@@ -26,22 +26,24 @@ namespace AcrIdentity.Engine.Configure
         private readonly ArmGateway _arm;
         private readonly IEngineHost _host;
         private readonly string _subscriptionId;
-        private readonly Dictionary<string, PullIdentity> _cache = new Dictionary<string, PullIdentity>(StringComparer.OrdinalIgnoreCase);
+        private readonly IDictionary<string, PullIdentity> _cache;
         private List<JsonObject>? _all;
 
-        internal IdentityResolver(ArmGateway arm, IEngineHost host, string subscriptionId)
+        internal IdentityResolver(ArmGateway arm, IEngineHost host, string subscriptionId, IDictionary<string, PullIdentity>? cache = null)
         {
             _arm = arm;
             _host = host;
             _subscriptionId = subscriptionId;
+            _cache = cache ?? new Dictionary<string, PullIdentity>(StringComparer.OrdinalIgnoreCase);
         }
 
         internal async Task<PullIdentity> ResolveAsync(string input, CancellationToken ct)
         {
             string text = input.Trim();
-            if (_cache.TryGetValue(text, out PullIdentity? cached)) return cached;
+            string key = _subscriptionId + "|" + text;
+            if (_cache.TryGetValue(key, out PullIdentity? cached)) return cached;
             PullIdentity found = await ResolveUncachedAsync(text, ct).ConfigureAwait(false);
-            _cache[text] = found;
+            _cache[key] = found;
             return found;
         }
 

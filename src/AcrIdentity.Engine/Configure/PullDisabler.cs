@@ -23,12 +23,12 @@ namespace AcrIdentity.Engine.Configure
         private readonly IEngineHost _host;
         private readonly RegistryResolver _registries;
 
-        public PullDisabler(ModuleContext context, IEngineHost host)
+        public PullDisabler(ModuleContext context, IEngineHost host, EnableCache? cache = null)
         {
             if (context == null) throw new ArgumentNullException(nameof(context));
             _host = host ?? throw new ArgumentNullException(nameof(host));
             _arm = context.CreateGateway(host);
-            _registries = new RegistryResolver(_arm, host, context.SubscriptionId);
+            _registries = new RegistryResolver(_arm, host, context.SubscriptionId, cache?.Registries);
         }
 
         public async Task<IReadOnlyList<EnableOutcome>> DisableAsync(DisableRequest request, CancellationToken ct)

@@ -26,13 +26,14 @@ namespace AcrIdentity.Engine.Configure
         private readonly IdentityResolver _identities;
         private readonly RoleAssigner _roles;
 
-        public PullEnabler(ModuleContext context, IEngineHost host)
+        /// <param name="cache">Shared by the inputs of one command; null for none.</param>
+        public PullEnabler(ModuleContext context, IEngineHost host, EnableCache? cache = null)
         {
             if (context == null) throw new ArgumentNullException(nameof(context));
             _host = host ?? throw new ArgumentNullException(nameof(host));
             _arm = context.CreateGateway(host);
-            _registries = new RegistryResolver(_arm, host, context.SubscriptionId);
-            _identities = new IdentityResolver(_arm, host, context.SubscriptionId);
+            _registries = new RegistryResolver(_arm, host, context.SubscriptionId, cache?.Registries);
+            _identities = new IdentityResolver(_arm, host, context.SubscriptionId, cache?.Identities);
             _roles = new RoleAssigner(_arm, host);
         }
 

@@ -25,13 +25,14 @@ namespace AcrIdentity.Engine.Configure
         private readonly ArmGateway _arm;
         private readonly IEngineHost _host;
         private readonly string _subscriptionId;
-        private readonly Dictionary<string, RegistryInfo> _cache = new Dictionary<string, RegistryInfo>(StringComparer.OrdinalIgnoreCase);
+        private readonly IDictionary<string, RegistryInfo> _cache;
 
-        internal RegistryResolver(ArmGateway arm, IEngineHost host, string subscriptionId)
+        internal RegistryResolver(ArmGateway arm, IEngineHost host, string subscriptionId, IDictionary<string, RegistryInfo>? cache = null)
         {
             _arm = arm;
             _host = host;
             _subscriptionId = subscriptionId;
+            _cache = cache ?? new Dictionary<string, RegistryInfo>(StringComparer.OrdinalIgnoreCase);
         }
 
         internal async Task<RegistryInfo> ResolveAsync(string? input, CancellationToken ct)
@@ -42,9 +43,10 @@ namespace AcrIdentity.Engine.Configure
                     "Pass -Registry with the registry's name, login server (name.azurecr.io) or resource ID.");
             }
             string text = input!.Trim();
-            if (_cache.TryGetValue(text, out RegistryInfo? cached)) return cached;
+            string key = _subscriptionId + "|" + text;
+            if (_cache.TryGetValue(key, out RegistryInfo? cached)) return cached;
             RegistryInfo found = await ResolveUncachedAsync(text, ct).ConfigureAwait(false);
-            _cache[text] = found;
+            _cache[key] = found;
             return found;
         }
 

@@ -37,6 +37,9 @@ namespace AcrIdentity.Commands
         [Parameter]
         public SwitchParameter RemoveRoleAssignment { get; set; }
 
+        // Registry and identity lookups made for the first input serve the rest of the pipeline.
+        private readonly EnableCache _cache = new EnableCache();
+
         protected override void BeginProcessing()
         {
             base.BeginProcessing();
@@ -66,7 +69,7 @@ namespace AcrIdentity.Commands
             IReadOnlyList<EnableOutcome>? outcomes = RunEngine(bridge, async (host, ct) =>
             {
                 ModuleContext context = await CredentialResolver.ResolveAsync(new ResolveRequest { AzContext = az }, host, ct).ConfigureAwait(false);
-                return await new PullDisabler(context, host).DisableAsync(request, ct).ConfigureAwait(false);
+                return await new PullDisabler(context, host, _cache).DisableAsync(request, ct).ConfigureAwait(false);
             }, terminating: false);
             if (outcomes is null) return;
 

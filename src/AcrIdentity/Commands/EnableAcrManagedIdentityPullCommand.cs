@@ -64,6 +64,9 @@ namespace AcrIdentity.Commands
         [Parameter]
         public SwitchParameter Force { get; set; }
 
+        // Registry and identity lookups made for the first input serve the rest of the pipeline.
+        private readonly EnableCache _cache = new EnableCache();
+
         protected override void BeginProcessing()
         {
             base.BeginProcessing();
@@ -107,7 +110,7 @@ namespace AcrIdentity.Commands
             IReadOnlyList<EnableOutcome>? outcomes = RunEngine(bridge, async (host, ct) =>
             {
                 ModuleContext context = await CredentialResolver.ResolveAsync(new ResolveRequest { AzContext = az }, host, ct).ConfigureAwait(false);
-                return await new PullEnabler(context, host).EnableAsync(request, ct).ConfigureAwait(false);
+                return await new PullEnabler(context, host, _cache).EnableAsync(request, ct).ConfigureAwait(false);
             }, terminating: false);
             if (outcomes is null) return;
 
