@@ -137,7 +137,14 @@ namespace AcrIdentity.Engine.Login
                 try
                 {
                     var stream = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-                    UnixFile.OwnerOnly(lockPath);
+                    try
+                    {
+                        UnixFile.OwnerOnly(lockPath);
+                    }
+                    catch (IOException)
+                    {
+                        // The lock file is empty; another owner (an earlier sudo run) does not make it a secret.
+                    }
                     return stream;
                 }
                 catch (IOException) when (watch.Elapsed < LockTimeout && File.Exists(lockPath))
