@@ -178,10 +178,13 @@ namespace AcrIdentity.Engine.Checks
             ctx.AllGrants = await _permissions.AllGrantsAsync(ctx.Registry, ct).ConfigureAwait(false);
             if (ctx.AllGrants.Any(g => g.GrantsPullSomehow && !string.Equals(g.PrincipalId, ctx.Identity?.PrincipalId, StringComparison.OrdinalIgnoreCase)))
             {
-                foreach (string p in await ManagedPrincipalsAsync(ctx.Registry.Id.SubscriptionId!, ct).ConfigureAwait(false)) ctx.KnownPrincipals.Add(p);
-                if (ctx.TargetId?.SubscriptionId != null && !string.Equals(ctx.TargetId.SubscriptionId, ctx.Registry.Id.SubscriptionId, StringComparison.OrdinalIgnoreCase))
+                // Workloads in other subscriptions pull from shared registries too: know every identity the caller can see.
+                var subscriptions = new List<string> { ctx.Registry.Id.SubscriptionId! };
+                if (ctx.TargetId?.SubscriptionId != null) subscriptions.Add(ctx.TargetId.SubscriptionId);
+                subscriptions.AddRange((await SubscriptionsAsync(ct).ConfigureAwait(false)));
+                foreach (string sub in subscriptions.Distinct(StringComparer.OrdinalIgnoreCase))
                 {
-                    foreach (string p in await ManagedPrincipalsAsync(ctx.TargetId.SubscriptionId, ct).ConfigureAwait(false)) ctx.KnownPrincipals.Add(p);
+                    foreach (string p in await ManagedPrincipalsAsync(sub, ct).ConfigureAwait(false)) ctx.KnownPrincipals.Add(p);
                 }
             }
         }
@@ -255,6 +258,16 @@ namespace AcrIdentity.Engine.Checks
             }
             var parsed = ctx.Images.Select(ImageReference.Parse).ToList();
             ctx.Image = parsed.FirstOrDefault(i => string.Equals(i.Host, login, StringComparison.OrdinalIgnoreCase)) ?? parsed.FirstOrDefault();
+        }
+
+        private List<string>? _subscriptions;
+
+        private async Task<List<string>> SubscriptionsAsync(CancellationToken ct)
+        {
+            if (_subscriptions != null) return _subscriptions;
+            _subscriptions = (await _arm.ListAsync("/subscriptions", ct).ConfigureAwait(false))
+                .Select(x => Json.Str(x, "subscriptionId")).Where(x => !string.IsNullOrEmpty(x)).Select(x => x!).ToList();
+            return _subscriptions;
         }
 
         /// <summary>Principal IDs of every managed identity in a subscription: system-assigned ones and user-assigned identities.</summary>

@@ -147,8 +147,8 @@ namespace AcrIdentity.Engine.Checks
 
     /// <summary>
     /// Assignments whose principal no longer exists: what is left when an identity is deleted and recreated (a new
-    /// principal ID). ARM alone cannot see the directory, so a principal counts as gone when no managed identity in
-    /// the subscription has it; only assignments on the registry or its resource group are considered.
+    /// principal ID). ARM alone cannot see the directory, so a service principal counts as gone when no managed
+    /// identity in any visible subscription has it; only assignments on the registry or its resource group count.
     /// </summary>
     internal sealed class OrphanedAssignmentsCheck : RoleCheck
     {
@@ -163,10 +163,10 @@ namespace AcrIdentity.Engine.Checks
             string remove = string.Join("; ", orphans.Select(o => $"Remove-AzRoleAssignment -ObjectId {o.PrincipalId} -RoleDefinitionName '{o.RoleName}' -Scope '{o.Scope}'"));
             if (!ctx.PullGrants.Any())
             {
-                return Fail($"{ctx.Identity} (principal {ctx.Identity!.PrincipalId}) has no pull role, but {list} names a principal that no longer exists — the identity was probably deleted and recreated, which gives it a new principal ID.",
+                return Fail($"{ctx.Identity} (principal {ctx.Identity!.PrincipalId}) has no pull role, but {list} names a principal that is no managed identity in any subscription you can see — typically this target's identity deleted and recreated, which gives it a new principal ID.",
                     $"Grant the role to the current identity: {RoleText.GrantFix(ctx)}; then delete the orphan: {remove}");
             }
-            return Warn($"Assignments for principals that no longer exist: {list}.", $"Delete them: {remove}");
+            return Warn($"Pull assignments for principals that are no managed identity in any subscription you can see (deleted identities, unless they are applications): {list}.", $"Delete the ones left by deleted identities: {remove}");
         }
     }
 
