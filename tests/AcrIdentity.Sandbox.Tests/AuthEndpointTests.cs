@@ -228,6 +228,23 @@ public sealed class AuthEndpointTests : IClassFixture<AuthSandbox>
     }
 
     [Fact]
+    public async Task Tests_can_mint_a_token_and_get_runAs_endpoints_at_once_through_the_area()
+    {
+        var area = IdentityArea.For(H.Host.Context);
+        var op = area.Tokens.Issue(new DirectoryPrincipal(H.Endpoints.Operator.PrincipalId, H.Endpoints.Operator.ClientId,
+            PrincipalKind.ServicePrincipal, "operator"), "https://management.azure.com").Token;
+        using var req = new HttpRequestMessage(HttpMethod.Get, $"{Arm}/subscriptions?api-version=2022-12-01");
+        req.Headers.Authorization = new AuthenticationHeaderValue("Bearer", op);
+        using (var r = await H.Http.SendAsync(req)) Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+
+        var id = $"/subscriptions/{H.Subscription}/resourceGroups/{AuthSandbox.Rg}/providers/Microsoft.Compute/virtualMachineScaleSets/{Unique("ss")}";
+        await H.ArmPutAsync(id, "2024-07-01", new JsonObject { ["location"] = "westus", ["properties"] = new JsonObject() });
+        var e = await area.EnsureMachineAsync(id);
+        Assert.NotNull(e.ImdsEndpoint);   // scale sets use IMDS
+        Assert.NotNull(e.IdentityEndpoint);
+    }
+
+    [Fact]
     public async Task Endpoints_file_is_written_with_the_contract_fields()
     {
         var sw = System.Diagnostics.Stopwatch.StartNew();

@@ -28,6 +28,12 @@ public sealed class IdentityArea : ISandboxArea, ICallerResolver, IRegistryFront
     volatile bool _started;
     int _imdsCount;
 
+    static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SandboxContext, IdentityArea> ByContext = new();
+
+    /// <summary>The identity area of a running sandbox (<c>host.Context</c>), for tests that mint tokens or wait for a registry.</summary>
+    public static IdentityArea For(SandboxContext ctx) =>
+        ByContext.TryGetValue(ctx, out var a) ? a : throw new InvalidOperationException("this sandbox has no identity area");
+
     public TokenService Tokens => _tokens ?? throw new InvalidOperationException("the identity area is not configured yet");
     public RegistryHosting Registries => _registries ?? throw new InvalidOperationException("the identity area is not configured yet");
     /// <summary>http://127.0.0.1:port/ of the managed-identity server.</summary>
@@ -36,6 +42,7 @@ public sealed class IdentityArea : ISandboxArea, ICallerResolver, IRegistryFront
     public void ConfigureServices(WebApplicationBuilder builder, SandboxContext ctx)
     {
         _ctx = ctx;
+        ByContext.AddOrUpdate(ctx, this);
         _world = new WorldIdentityAdapter(ctx.World);
         _tokens = new TokenService(new JwtSigner(ctx.Certificates.Signing), ctx.World.TenantId);
         _registries = new RegistryHosting(_world, _tokens, new RegistryTokens(_tokens.Signer), ctx.Certificates,
