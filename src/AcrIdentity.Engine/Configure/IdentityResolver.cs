@@ -122,7 +122,15 @@ namespace AcrIdentity.Engine.Configure
             {
                 string? id = Json.Str(sub, "subscriptionId");
                 if (string.IsNullOrEmpty(id) || string.Equals(id, _subscriptionId, StringComparison.OrdinalIgnoreCase)) continue;
-                all.AddRange(await ListAsync(id!, ct).ConfigureAwait(false));
+                try
+                {
+                    all.AddRange(await ListAsync(id!, ct).ConfigureAwait(false));
+                }
+                catch (ArmRequestException ex) when (ex.Status == 403 || ex.Status == 404)
+                {
+                    // Visible but not listable: it holds no identity we could use anyway.
+                    _host.WriteVerbose($"Skipping subscription {id} in the identity search: {ex.ArmCode ?? "HTTP " + ex.Status}.");
+                }
             }
             _all = all;
             return all;

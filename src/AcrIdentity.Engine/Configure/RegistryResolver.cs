@@ -112,7 +112,7 @@ namespace AcrIdentity.Engine.Configure
             {
                 foreach (string sub in await OtherSubscriptionsAsync(ct).ConfigureAwait(false))
                 {
-                    hits.AddRange((await ListRegistriesAsync(sub, ct).ConfigureAwait(false)).Where(match));
+                    hits.AddRange((await ListVisibleAsync(sub, ct).ConfigureAwait(false)).Where(match));
                 }
             }
             if (hits.Count == 0) throw NotFound(text, what);
@@ -129,6 +129,20 @@ namespace AcrIdentity.Engine.Configure
 
         private async Task<IReadOnlyList<JsonObject>> ListRegistriesAsync(string subscriptionId, CancellationToken ct) =>
             await _arm.ListAsync($"/subscriptions/{subscriptionId}/providers/{RegistryType}", ct).ConfigureAwait(false);
+
+        /// <summary>A subscription the caller sees but may not list registries in counts as holding none.</summary>
+        private async Task<IReadOnlyList<JsonObject>> ListVisibleAsync(string subscriptionId, CancellationToken ct)
+        {
+            try
+            {
+                return await ListRegistriesAsync(subscriptionId, ct).ConfigureAwait(false);
+            }
+            catch (ArmRequestException ex) when (ex.Status == 403 || ex.Status == 404)
+            {
+                _host.WriteVerbose($"Skipping subscription {subscriptionId} in the registry search: {ex.ArmCode ?? "HTTP " + ex.Status}.");
+                return Array.Empty<JsonObject>();
+            }
+        }
 
         private async Task<IEnumerable<string>> OtherSubscriptionsAsync(CancellationToken ct)
         {

@@ -104,4 +104,33 @@ public sealed class EnableCrossSubscriptionTests : IAsyncLifetime
         Assert.Equal("Succeeded", (string?)(await w.GetAsync(group))["properties"]!["provisioningState"]);
         Assert.Equal(2, (await w.AssignmentsAsync(registryId)).Count);
     }
+
+    [Fact]
+    public async Task A_subscription_the_caller_cannot_list_is_skipped_in_searches()
+    {
+        var w = await EnableWorld.CreateAsync(_host);
+        var (registryId, login) = await w.RegistryAsync();
+        var (_, clientId, principalId) = await w.IdentityAsync();
+        string app = await w.WebAppAsync(login);
+        foreach (string type in new[] { "Microsoft.ContainerRegistry/registries", "Microsoft.ManagedIdentity/userAssignedIdentities" })
+        {
+            _host.Behaviours.Faults.Add(new AcrIdentity.Sandbox.Behaviour.FaultRule
+            {
+                Method = "GET", PathContains = $"/subscriptions/{_other}/providers/{type}", Status = 403, Code = "AuthorizationFailed", Message = "No read here.", Count = 100,
+            });
+        }
+        try
+        {
+            // A GUID is searched in every subscription; the unreadable one must not turn success into AuthorizationFailed.
+            var ok = Assert.Single(await w.EnableAsync(new EnableRequest { ResourceId = app, Registry = registryId, UserAssignedIdentity = clientId }));
+            Assert.Null(ok.Error);
+            Assert.Equal(principalId, ok.Identity!.PrincipalId);
+            var missing = await Assert.ThrowsAsync<EngineException>(() => w.EnableAsync(new EnableRequest { ResourceId = app, Registry = "nosuchregistry1" }));
+            Assert.Equal("RegistryNotFound", missing.Reason);
+        }
+        finally
+        {
+            _host.Behaviours.Faults.Clear();
+        }
+    }
 }
