@@ -100,8 +100,28 @@ namespace AcrIdentity.Engine.Audit
             var subscriptions = registries.Select(r => r.Id.SubscriptionId!).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
             var assignments = await _graph.QueryAsync(query, subscriptions, null, ct).ConfigureAwait(false);
 
-            Progress("Reading role definitions", 40);
+            // Which management groups are above a subscription is ARM's knowledge (and Resource Graph may not list
+            // group-scope assignments for a subscription query): one atScope() list per registry subscription adds
+            // them, a constant cost whatever the number of apps.
+            var applicableMg = new Dictionary<string, HashSet<string>>(StringComparer.OrdinalIgnoreCase);
+            var known = new HashSet<string>(assignments.Select(a => Json.Str(a, "id") ?? string.Empty), StringComparer.OrdinalIgnoreCase);
+            var merged = assignments.ToList();
+            foreach (string sub in subscriptions)
+            {
+                string filter = Uri.EscapeDataString("atScope()");
+                var above = await _arm.ListAsync($"/subscriptions/{sub}/providers/Microsoft.Authorization/roleAssignments?$filter={filter}", ct).ConfigureAwait(false);
+                var groupScoped = above.Where(a => IsMg(Json.Str(a, "properties", "scope")) || (Json.Str(a, "properties", "scope") ?? "x").TrimEnd('/').Length == 0).ToList();
+                applicableMg[sub] = new HashSet<string>(groupScoped.Select(a => Json.Str(a, "id") ?? string.Empty), StringComparer.OrdinalIgnoreCase);
+                foreach (JsonObject a in groupScoped)
+                {
+                    if (!string.IsNullOrWhiteSpace(request.PrincipalId) && !string.Equals(Json.Str(a, "properties", "principalId"), request.PrincipalId!.Trim(), StringComparison.OrdinalIgnoreCase)) continue;
+                    if (known.Add(Json.Str(a, "id") ?? string.Empty)) merged.Add(a);
+                }
+            }
+            assignments = merged;
             var guids = assignments.Select(PullRoles.RoleGuidOf).Where(g => g.Length > 0).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+
+            Progress("Reading role definitions", 40);
             var definitions = new Dictionary<string, JsonObject>(StringComparer.OrdinalIgnoreCase);
             if (guids.Count > 0)
             {
@@ -116,25 +136,12 @@ namespace AcrIdentity.Engine.Audit
                 }
             }
 
-            // Resource Graph lists every management group's assignments; which groups are above a subscription is
-            // known to ARM: one atScope() list per registry subscription, only when a group assignment matters.
-            var mgAssignments = assignments.Where(a => IsMg(Json.Str(a, "properties", "scope"))).ToList();
-            var applicableMg = new Dictionary<string, HashSet<string>>(StringComparer.OrdinalIgnoreCase);
-            if (mgAssignments.Count > 0)
-            {
-                foreach (string sub in subscriptions)
-                {
-                    string filter = Uri.EscapeDataString("atScope()");
-                    var above = await _arm.ListAsync($"/subscriptions/{sub}/providers/Microsoft.Authorization/roleAssignments?$filter={filter}", ct).ConfigureAwait(false);
-                    applicableMg[sub] = new HashSet<string>(above.Where(a => IsMg(Json.Str(a, "properties", "scope"))).Select(a => Json.Str(a, "id") ?? string.Empty), StringComparer.OrdinalIgnoreCase);
-                }
-            }
-
             var perRegistry = registries.Select(r => (r, (IReadOnlyList<JsonObject>)assignments.Where(a =>
             {
                 string? s = Json.Str(a, "properties", "scope");
                 if (!PullRoles.CoversRegistry(s, r)) return false;
-                return !IsMg(s) || (applicableMg.TryGetValue(r.Id.SubscriptionId!, out var set) && set.Contains(Json.Str(a, "id") ?? string.Empty));
+                bool groupOrRoot = IsMg(s) || (s ?? "x").TrimEnd('/').Length == 0;
+                return !groupOrRoot || (applicableMg.TryGetValue(r.Id.SubscriptionId!, out var set) && set.Contains(Json.Str(a, "id") ?? string.Empty));
             }).ToList())).ToList();
 
             var candidates = Evaluate(perRegistry, definitions);
