@@ -37,6 +37,8 @@ public sealed class ArmGatewayTests : IDisposable
         b.Latency = TimeSpan.Zero;
         b.LroDuration = TimeSpan.Zero;
         b.LroDurations.Clear();
+        b.ArgThrottlingEnabled = false;
+        b.ArgQuotaPerWindow = 15;
     }
 
     private async Task<ModuleContext> ConnectAsync(EngineOptions? options = null, string? applicationId = null, string? secret = null)
@@ -153,6 +155,26 @@ public sealed class ArmGatewayTests : IDisposable
         Assert.NotNull(ex.RecommendedAction);
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(3), watch.Elapsed.ToString());
         Assert.Contains(host.Verbose, l => l.Contains("retry budget"));
+    }
+
+    [Fact]
+    public async Task Resource_graph_queries_over_quota_are_retried_after_the_wait()
+    {
+        var ctx = await ConnectAsync();
+        _sbx.Host.Behaviours.ArgQuotaPerWindow = 1;
+        _sbx.Host.Behaviours.ArgThrottlingEnabled = true;
+        var gateway = ctx.CreateGateway(new RecordingHost());
+        JsonObject Query() => new()
+        {
+            ["subscriptions"] = new JsonArray(_sbx.SubscriptionId),
+            ["query"] = "resourcecontainers | where type =~ 'microsoft.resources/subscriptions/resourcegroups' | project id",
+        };
+        var first = await gateway.PostAsync("/providers/Microsoft.ResourceGraph/resources", Query(), CancellationToken.None);
+        var second = await gateway.PostAsync("/providers/Microsoft.ResourceGraph/resources", Query(), CancellationToken.None);
+        Assert.Equal(200, first.Status);
+        Assert.Equal(200, second.Status);
+        Assert.Contains(_sbx.Host.Requests.Entries, e => e.Method == "POST" && e.Status == 429);
+        Assert.NotNull(second.Object!["data"]);
     }
 
     [Fact]
