@@ -202,8 +202,7 @@ namespace AcrIdentity.Engine.Registry
             string q = reply.Quote();
             return q.IndexOf("not allowed access", StringComparison.OrdinalIgnoreCase) >= 0
                 || q.IndexOf("firewall", StringComparison.OrdinalIgnoreCase) >= 0
-                || q.IndexOf("network", StringComparison.OrdinalIgnoreCase) >= 0
-                || q.IndexOf("IP", StringComparison.Ordinal) >= 0;
+                || q.IndexOf("network", StringComparison.OrdinalIgnoreCase) >= 0;
         }
 
         private static EngineException NetworkDenied(RegistryTarget target, RegistryReply reply) =>
