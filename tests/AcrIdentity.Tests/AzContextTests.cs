@@ -50,6 +50,19 @@ public class AzContextTests : SandboxTest
     }
 
     [Fact]
+    public void The_token_scan_recognises_a_real_sandbox_token()
+    {
+        // Guards the "no token in any stream" checks: they must fail when a token does appear.
+        ImportAzStandIn("2");
+        var leaked = Ps.Run("(Get-AzAccessToken -ResourceUrl $args[0]).Token", Sandbox.ArmAudience);
+
+        Assert.Single(leaked.Output);
+        Assert.ThrowsAny<Xunit.Sdk.XunitException>(() => Sandbox.AssertNoSecrets(leaked));
+        var secret = Ps.Run("$args[0]", Sandbox.Endpoints.Operator.ClientSecret);
+        Assert.ThrowsAny<Xunit.Sdk.XunitException>(() => Sandbox.AssertNoSecrets(secret));
+    }
+
+    [Fact]
     public void Az_installed_but_signed_out_is_NotConnected()
     {
         ImportAzStandIn("5", signedIn: false);
