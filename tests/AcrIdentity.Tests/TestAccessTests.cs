@@ -94,6 +94,17 @@ public sealed class TestAccessTests
     }
 
     [Fact]
+    public void Bare_system_assigned_principal_id_with_a_registry_name()
+    {
+        string healthy = (string)_s.Host.World.GetResource(_s.AppId("liveHealthy"))!["identity"]!["principalId"]!;
+        string noRole = (string)_s.Host.World.GetResource(_s.AppId("liveNoRole"))!["identity"]!["principalId"]!;
+        var result = _s.Ps.Run("(Test-AcrPullAccess -Identity $args[0] -Registry liveacr -Image aci-helloworld:v1).CanPull; Test-AcrPullAccess -Identity $args[1] -Registry liveacr -Quiet", healthy, noRole);
+        Assert.True(result.Errors.Count == 0, result.ToString());
+        Assert.Equal(true, result.Output[0].BaseObject);
+        Assert.Equal(false, result.Output[1].BaseObject);
+    }
+
+    [Fact]
     public void Bare_identity_needs_a_registry_and_bad_input_is_an_error_record()
     {
         var missing = _s.Ps.Run("Test-AcrPullAccess -Identity $args[0]", Guid.NewGuid().ToString());

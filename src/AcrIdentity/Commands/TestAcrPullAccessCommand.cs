@@ -12,7 +12,8 @@ namespace AcrIdentity.Commands
     /// -Live proves it through the registry's token exchange as this environment's managed identity; -Quiet
     /// returns only the bool. Reads only.
     /// </summary>
-    [Cmdlet(VerbsDiagnostic.Test, "AcrPullAccess", DefaultParameterSetName = TargetSet)]
+    // Identity is the default set: with -Identity and -Registry alone both sets would fit, and only it can be meant.
+    [Cmdlet(VerbsDiagnostic.Test, "AcrPullAccess", DefaultParameterSetName = IdentitySet)]
     [OutputType(typeof(AcrPullAccessReport), typeof(bool))]
     public sealed class TestAcrPullAccessCommand : AcrCmdlet
     {
