@@ -1,0 +1,82 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using AcrIdentity.Engine.Completion;
+
+namespace AcrIdentity.Completion
+{
+    /// <summary>
+    /// Tab completion for -Registry, -ResourceGroupName and -UserAssignedIdentity from the current context's
+    /// subscription. AcrIdentity.psm1 registers it (Register-ArgumentCompleter) for every cmdlet of this assembly
+    /// that has such a parameter, so cmdlet files need no attribute.
+    /// </summary>
+    public static class ResourceCompleter
+    {
+        public static readonly string[] Parameters = { "Registry", "ResourceGroupName", "UserAssignedIdentity" };
+
+        /// <summary>Names of this assembly's cmdlets that have <paramref name="parameterName"/>.</summary>
+        public static string[] CommandsWith(string parameterName) =>
+            typeof(ResourceCompleter).Assembly.GetTypes()
+                .Select(t => (Type: t, Cmdlet: t.GetCustomAttribute<CmdletAttribute>()))
+                .Where(x => x.Cmdlet != null && x.Type.GetProperty(parameterName)?.GetCustomAttributes<ParameterAttribute>().Any() == true)
+                .Select(x => x.Cmdlet!.VerbName + "-" + x.Cmdlet.NounName)
+                .OrderBy(n => n, StringComparer.Ordinal)
+                .ToArray();
+
+        /// <summary>How long listed names are reused (default two minutes); failures are cached as long.</summary>
+        public static TimeSpan CacheDuration
+        {
+            [MethodImpl(MethodImplOptions.NoInlining)] get => CompletionSource.CacheDuration;
+            [MethodImpl(MethodImplOptions.NoInlining)] set => CompletionSource.CacheDuration = value;
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        public static void ClearCache() => CompletionSource.ClearCache();
+
+        public static CompletionResult[] Complete(string parameterName, string? wordToComplete)
+        {
+            try
+            {
+                return CompleteCore(parameterName, wordToComplete ?? string.Empty);
+            }
+            catch (Exception)
+            {
+                // Never an error on Tab (a load failure included).
+                return Array.Empty<CompletionResult>();
+            }
+        }
+
+        // Kept apart so the engine types are JIT-compiled only after the loader has hooked resolution.
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static CompletionResult[] CompleteCore(string parameterName, string word)
+        {
+            CompletionKind kind;
+            if (string.Equals(parameterName, "Registry", StringComparison.OrdinalIgnoreCase)) kind = CompletionKind.Registry;
+            else if (string.Equals(parameterName, "ResourceGroupName", StringComparison.OrdinalIgnoreCase)) kind = CompletionKind.ResourceGroup;
+            else if (string.Equals(parameterName, "UserAssignedIdentity", StringComparison.OrdinalIgnoreCase)) kind = CompletionKind.UserAssignedIdentity;
+            else return Array.Empty<CompletionResult>();
+
+            string prefix = word.Trim('\'', '"');
+            IReadOnlyList<CompletionCandidate> all = CompletionSource.Get(kind);
+            var results = new List<CompletionResult>();
+            foreach (CompletionCandidate c in all)
+            {
+                bool byName = c.Name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase);
+                if (!byName && !c.ResourceId.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)) continue;
+                // A name used in two resource groups is ambiguous: offer the resource ID instead.
+                bool unique = all.Count(o => string.Equals(o.Name, c.Name, StringComparison.OrdinalIgnoreCase)) == 1;
+                string text = byName && unique ? c.Name : c.ResourceId;
+                string tip = c.ResourceGroup == null ? c.ResourceId : c.Name + " (" + c.ResourceGroup + ")";
+                results.Add(new CompletionResult(Quote(text), c.Name, CompletionResultType.ParameterValue, tip));
+            }
+
+            return results.ToArray();
+        }
+
+        private static string Quote(string text) =>
+            text.IndexOfAny(new[] { ' ', '\'', '$', '`', '(', ')', ';', '&', '|', ',', '{', '}' }) >= 0 ? "'" + text.Replace("'", "''") + "'" : text;
+    }
+}

@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using System.Net;
+using AcrIdentity.Sandbox;
+using AcrIdentity.Tests.Harness;
+
+namespace AcrIdentity.Tests;
+
+/// <summary>Tab completion (TabExpansion2, as an editor or the console calls it) against the seed-world sandbox.</summary>
+[Collection(SandboxCollection.Name)]
+public sealed class CompletionTests : IClassFixture<SeedWorldSandbox>, IDisposable
+{
+    private readonly SeedWorldSandbox _sandbox;
+    private readonly EnvScope _env = EnvScope.Clean();
+    private readonly PowerShellSession _ps = new();
+
+    public CompletionTests(SeedWorldSandbox sandbox)
+    {
+        _sandbox = sandbox;
+        _ps.Run("Disconnect-AcrIdentity; [AcrIdentity.Completion.ResourceCompleter]::ClearCache()");
+    }
+
+    private void Connect()
+    {
+        SandboxEndpoints ep = _sandbox.Host.Endpoints;
+        var secret = new NetworkCredential(string.Empty, ep.Operator.ClientSecret).SecurePassword;
+        var r = _ps.Run("$null = Connect-AcrIdentity -Environment $args[0] -ApplicationId $args[1] -ClientSecret $args[2]", _sandbox.Host.EndpointsFile, ep.Operator.ClientId, secret);
+        Assert.True(r.Errors.Count == 0, "connect: " + r);
+    }
+
+    private List<string> Complete(string input)
+    {
+        var r = _ps.Run("(TabExpansion2 -inputScript $args[0] -cursorColumn $args[0].Length).CompletionMatches | ForEach-Object CompletionText", input);
+        Assert.True(r.Errors.Count == 0, "TabExpansion2: " + r);
+        return r.Output.Select(o => o.ToString()).ToList();
+    }
+
+    [Theory]
+    [InlineData("Enable-AcrManagedIdentityPull -Registry myC", "myContainerRegistry")]
+    [InlineData("Get-AcrPullAccess -Registry my", "myContainerRegistry")]
+    [InlineData("Connect-AcrRegistry -Registry MYCONT", "myContainerRegistry")]
+    [InlineData("New-AcrPullIdentity -ResourceGroupName myR", "myResourceGroup")]
+    [InlineData("Enable-AcrManagedIdentityPull -UserAssignedIdentity myAC", "myACRId")]
+    public void Names_come_from_the_current_context(string input, string expected)
+    {
+        Connect();
+        Assert.Equal(new[] { expected }, Complete(input));
+    }
+
+    [Fact]
+    public void Every_cmdlet_with_a_completed_parameter_is_registered()
+    {
+        var r = _ps.Run("foreach ($p in [AcrIdentity.Completion.ResourceCompleter]::Parameters) { foreach ($c in Get-Command -Module AcrIdentity) { if ($c.Parameters.ContainsKey($p)) { \"$($c.Name) -$p\" } } }");
+        var expected = r.Output.Select(o => o.ToString()).ToList();
+        Assert.Contains("Enable-AcrManagedIdentityPull -UserAssignedIdentity", expected);
+        Assert.Contains("New-AcrPullIdentity -ResourceGroupName", expected);
+        var registered = _ps.Run("foreach ($p in [AcrIdentity.Completion.ResourceCompleter]::Parameters) { foreach ($c in [AcrIdentity.Completion.ResourceCompleter]::CommandsWith($p)) { \"$c -$p\" } }")
+            .Output.Select(o => o.ToString()).ToList();
+        Assert.Equal(expected.OrderBy(x => x), registered.OrderBy(x => x));
+    }
+
+    [Fact]
+    public void Answers_are_cached_for_a_bounded_time()
+    {
+        Connect();
+        Assert.Equal(new[] { "myContainerRegistry" }, Complete("Test-AcrPullAccess x -Registry myC"));
+        int before = _sandbox.Host.Requests.Entries.Count(e => e.PathAndQuery.Contains("Microsoft.ContainerRegistry/registries?", StringComparison.OrdinalIgnoreCase));
+
+        Assert.Equal(new[] { "myContainerRegistry" }, Complete("Test-AcrPullAccess x -Registry myC"));
+        int cached = _sandbox.Host.Requests.Entries.Count(e => e.PathAndQuery.Contains("Microsoft.ContainerRegistry/registries?", StringComparison.OrdinalIgnoreCase));
+        Assert.Equal(before, cached);
+
+        _ps.Run("[AcrIdentity.Completion.ResourceCompleter]::CacheDuration = [timespan]::FromMilliseconds(1)");
+        try
+        {
+            Thread.Sleep(20);
+            Assert.Equal(new[] { "myContainerRegistry" }, Complete("Test-AcrPullAccess x -Registry myC"));
+            int expired = _sandbox.Host.Requests.Entries.Count(e => e.PathAndQuery.Contains("Microsoft.ContainerRegistry/registries?", StringComparison.OrdinalIgnoreCase));
+            Assert.Equal(cached + 1, expired);
+        }
+        finally
+        {
+            _ps.Run("[AcrIdentity.Completion.ResourceCompleter]::CacheDuration = [timespan]::FromMinutes(2)");
+        }
+    }
+
+    [Fact]
+    public void Without_a_context_Tab_is_silent_and_quick()
+    {
+        // No Connect-AcrIdentity, no Az, no managed identity, no environment credentials.
+        var watch = Stopwatch.StartNew();
+        var r = _ps.Run("(TabExpansion2 -inputScript 'Get-AcrPullAccess -Registry myC' -cursorColumn 31).CompletionMatches | ForEach-Object CompletionText");
+        watch.Stop();
+        Assert.Empty(r.Errors);
+        Assert.Empty(r.Warnings);
+        Assert.DoesNotContain(r.Output, o => o.ToString() == "myContainerRegistry");
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(15), "Tab took " + watch.Elapsed);
+    }
+
+    public void Dispose()
+    {
+        _ps.Run("Disconnect-AcrIdentity; [AcrIdentity.Completion.ResourceCompleter]::ClearCache()");
+        _ps.Dispose();
+        _env.Dispose();
+    }
+}
