@@ -122,8 +122,9 @@ namespace AcrIdentity.Engine.Checks
                 TargetKind = ctx.Kind,
                 Registry = ctx.Registry?.Id.ToString(),
                 RegistryLoginServer = ctx.Registry?.LoginServer,
-                Identity = ctx.Identity == null ? null : ctx.Identity.Type == PullIdentityType.SystemAssigned && !ctx.HasTarget
-                    ? $"principal {ctx.Identity.PrincipalId}" : ctx.Identity.ResourceId ?? ctx.Identity.ToString(),
+                Identity = ctx.Identity == null ? null
+                    : ctx.Identity.ResourceId != null ? ctx.Identity.ResourceId
+                    : ctx.HasTarget ? $"{ctx.TargetId!.Name} (system-assigned)" : $"principal {ctx.Identity.PrincipalId}",
                 PrincipalId = ctx.Identity?.PrincipalId,
                 Image = ctx.Image?.Text,
                 Repository = ctx.Image?.Repository,
