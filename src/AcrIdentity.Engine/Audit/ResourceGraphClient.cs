@@ -70,11 +70,41 @@ namespace AcrIdentity.Engine.Audit
                     // A programming error (no id column), not a condition users can fix.
                     throw new InvalidOperationException("Resource Graph truncated the result: the query must project 'id'.");
                 }
+                await PaceAsync(reply, ct).ConfigureAwait(false);
                 skipToken = Json.Str(o, "$skipToken");
                 if (string.IsNullOrEmpty(skipToken)) break;
                 _host.WriteVerbose($"Resource Graph: {rows.Count} rows so far, next page.");
             }
             return rows;
+        }
+
+        /// <summary>
+        /// Resource Graph allows a few queries per user per window (15 per 5 s by default) and says how many are
+        /// left; waiting for the window when none are left is cheaper than a 429 and its retry back-off.
+        /// </summary>
+        private async Task PaceAsync(ArmResponse reply, CancellationToken ct)
+        {
+            if (!TryHeader(reply, "x-ms-user-quota-remaining", out string? remaining) || !int.TryParse(remaining, out int left) || left > 0) return;
+            TimeSpan wait = TryHeader(reply, "x-ms-user-quota-resets-after", out string? resets) && TimeSpan.TryParse(resets, System.Globalization.CultureInfo.InvariantCulture, out TimeSpan t)
+                ? t + TimeSpan.FromSeconds(1) // the header has whole seconds, cut down
+                : TimeSpan.FromSeconds(5);
+            if (wait > TimeSpan.FromSeconds(60)) wait = TimeSpan.FromSeconds(60);
+            _host.WriteVerbose($"Resource Graph quota used up; waiting {wait.TotalSeconds:0.#} s for the next window.");
+            await Task.Delay(wait, ct).ConfigureAwait(false);
+        }
+
+        private static bool TryHeader(ArmResponse reply, string name, out string? value)
+        {
+            foreach (var kv in reply.Headers)
+            {
+                if (string.Equals(kv.Key, name, StringComparison.OrdinalIgnoreCase))
+                {
+                    value = kv.Value;
+                    return true;
+                }
+            }
+            value = null;
+            return false;
         }
 
         // 400s other than a bad query mean the service or api-version is not there (sovereign clouds, Azure Stack, emulators);

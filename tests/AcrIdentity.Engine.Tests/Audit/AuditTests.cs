@@ -116,6 +116,34 @@ public sealed class AuditTests : IClassFixture<AuditWorld>
     }
 
     [Fact]
+    public async Task Resource_graph_quota_is_waited_for_instead_of_running_into_429()
+    {
+        var b = _w.Sbx.Host.Behaviours;
+        int quota = b.ArgQuotaPerWindow;
+        b.ArgQuotaPerWindow = 2;
+        b.ArgThrottlingEnabled = true;
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(5.2)); // an empty window to start from
+            _w.Sbx.Host.Requests.Clear();
+            var host = new RecordingHost();
+
+            var r = await AuditAsync(new AuditRequest { Scope = AuditWorld.Sub }, host);
+
+            string log = string.Join("\n", _w.Sbx.Host.Requests.Entries.Select(e => $"{e.Timestamp:ss.fff} {e.Kind} {e.Method} {e.Status} {e.PathAndQuery}")) + "\n" + string.Join("\n", host.Verbose) + string.Join("\n", host.Warnings);
+            Assert.True(r.UsedResourceGraph, log);
+            Assert.True(r.ResourceGraphPages >= 3, log);
+            Assert.Empty(_w.Sbx.Host.Requests.Where(e => e.Kind == RequestKind.Arg && e.Status == 429));
+            Assert.Contains(host.Verbose, v => v.Contains("quota used up", StringComparison.Ordinal));
+        }
+        finally
+        {
+            b.ArgQuotaPerWindow = quota;
+            b.ArgThrottlingEnabled = false;
+        }
+    }
+
+    [Fact]
     public async Task Abac_mode_registry_honours_only_repository_roles()
     {
         var r = await AuditAsync(new AuditRequest { Registry = _w.Abac });
