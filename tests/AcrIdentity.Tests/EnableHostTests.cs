@@ -71,7 +71,7 @@ public sealed class EnableHostTests
         return result;
     }
 
-    private static (Runspace Runspace, RecordingHost Host) Open(EnableSandbox s)
+    private static (Runspace Runspace, RecordingHost Host) Open()
     {
         var host = new RecordingHost();
         Runspace runspace = RunspaceFactory.CreateRunspace(host, InitialSessionState.CreateDefault2());
@@ -85,7 +85,7 @@ public sealed class EnableHostTests
     public async Task WhatIf_prints_one_line_per_planned_step()
     {
         await using var s = await EnableSandbox.StartAsync();
-        var (runspace, host) = Open(s);
+        var (runspace, host) = Open();
         using (runspace)
         {
             int mark = s.Mark;
@@ -105,7 +105,7 @@ public sealed class EnableHostTests
     public async Task Confirm_asks_per_step_and_No_stops_that_target_there()
     {
         await using var s = await EnableSandbox.StartAsync();
-        var (runspace, host) = Open(s);
+        var (runspace, host) = Open();
         using (runspace)
         {
             host.Recorded.Answers.Enqueue(0); // Yes: identity

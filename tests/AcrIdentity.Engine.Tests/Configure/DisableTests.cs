@@ -24,7 +24,7 @@ public sealed class DisableTests
     {
         var w = await EnableWorld.CreateAsync(_sbx.Host);
         var (registryId, login) = await w.RegistryAsync();
-        var (uamiId, clientId, principalId) = await w.IdentityAsync();
+        var (uamiId, _, principalId) = await w.IdentityAsync();
         string app = await w.WebAppAsync(login);
         Assert.Null(Assert.Single(await w.EnableAsync(new EnableRequest { ResourceId = app, Registry = registryId, UserAssignedIdentity = uamiId })).Error);
 
@@ -39,7 +39,6 @@ public sealed class DisableTests
         int mark = w.Mark;
         Assert.Equal(StepOutcome.AlreadyDone, Assert.Single(Assert.Single(await DisableAsync(w, new DisableRequest { ResourceId = app, Registry = registryId })).Steps).Outcome);
         Assert.Empty(w.WritesSince(mark));
-        _ = clientId;
     }
 
     [Fact]
