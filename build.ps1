@@ -6,6 +6,8 @@
     ./build.ps1; Import-Module ./out/AcrIdentity/AcrIdentity.psd1
 .EXAMPLE
     ./build.ps1 -Test      # the whole suite through tests/run (needs bash; see README)
+.EXAMPLE
+    ./build.ps1 -Task Package   # out/package: PSGallery module folder + nupkg, Azure Automation zip (tools/Package)
 #>
 [CmdletBinding()]
 param(
@@ -15,7 +17,11 @@ param(
     # Remove out/AcrIdentity first, so no file from an older build survives.
     [switch] $Clean,
 
-    [switch] $Test
+    [switch] $Test,
+
+    # Build (default), Test (= -Test) or Package (a Release-grade build, then tools/Package).
+    [ValidateSet('Build', 'Test', 'Package')]
+    [string] $Task = 'Build'
 )
 
 $ErrorActionPreference = 'Stop'
@@ -28,7 +34,12 @@ try {
     dotnet build src/AcrIdentity -c $Configuration -nologo
     if ($LASTEXITCODE -ne 0) { throw "dotnet build failed ($LASTEXITCODE)" }
 
-    if ($Test) {
+    if ($Task -eq 'Package') {
+        dotnet run --project tools/Package -c $Configuration -- --module out/AcrIdentity --out out/package
+        if ($LASTEXITCODE -ne 0) { throw "packaging failed ($LASTEXITCODE)" }
+    }
+
+    if ($Test -or $Task -eq 'Test') {
         # tests/run makes the sandbox CA and starts the test processes trusting it (SSL_CERT_FILE).
         $env:CONFIGURATION = $Configuration
         bash tests/run
