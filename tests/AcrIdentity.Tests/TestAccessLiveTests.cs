@@ -93,6 +93,24 @@ public sealed class TestAccessLiveTests
     }
 
     [Fact]
+    public async Task Live_with_a_user_assigned_identity_selects_it_by_client_id()
+    {
+        string app = _s.Id("live", "Microsoft.Web/sites", "liveUamiApp");
+        string uami = _s.Id("live", "Microsoft.ManagedIdentity/userAssignedIdentities", "liveUami");
+        var enabled = _s.Ps.Run("Enable-AcrManagedIdentityPull -ResourceId $args[0] -Registry liveacr -UserAssignedIdentity $args[1]", app, uami);
+        Assert.True(enabled.Errors.Count == 0, enabled.ToString());
+        string clientId = (string)_s.Host.World.GetResource(uami)!["properties"]!["clientId"]!;
+
+        JsonObject report = RunTest(app, _s.RunAsEnvironment(app));
+        Assert.True((bool)report["CanPull"]!, Dump(report));
+        JsonObject live = Check(report, "LivePull");
+        Assert.Equal("Pass", (string?)live["Result"]);
+        Assert.Contains("liveUami", (string?)live["Message"]);
+        var (pulled, output) = await _s.SkopeoPullAsync(app, _s.LoginServer("liveacr"), "aci-helloworld", "v1", clientId);
+        Assert.True(pulled, output);
+    }
+
+    [Fact]
     public void Live_is_skipped_when_this_environment_is_another_identity_or_none()
     {
         string target = _s.AppId("liveHealthy");

@@ -90,7 +90,13 @@ public sealed class TestAccessSandbox : IAsyncLifetime
             Registry("liveclosed", """{"publicNetworkAccess":"Disabled"}"""),
             Registry("livedeny", """{"networkRuleSet":{"defaultAction":"Deny","ipRules":[]}}"""),
         };
-        var assignments = new JsonArray();
+        // A web app pulling with a user-assigned identity (acrUserManagedIdentityID is set by the test through Enable).
+        live.Add(JsonNode.Parse("""{"type":"userAssignedIdentity","name":"liveUami"}""")!);
+        live.Add(JsonNode.Parse("""{"type":"webApp","name":"liveUamiApp","kind":"app,linux,container","identity":{"type":"UserAssigned","userAssignedIdentities":["liveUami"]},"siteConfig":{"linuxFxVersion":"DOCKER|liveacr.azurecr.io/aci-helloworld:v1"}}""")!);
+        var assignments = new JsonArray
+        {
+            JsonNode.Parse("""{"principal":"liveUami","role":"AcrPull","scope":"/subscriptions/{subscriptionId}/resourceGroups/live/providers/Microsoft.ContainerRegistry/registries/liveacr"}""")!,
+        };
         foreach (var c in LiveCases)
         {
             live.Add(new JsonObject
@@ -147,12 +153,12 @@ public sealed class TestAccessSandbox : IAsyncLifetime
     }
 
     /// <summary>What skopeo does with the identity's registry credential: copy the image; true when it pulled.</summary>
-    public async Task<(bool Pulled, string Output)> SkopeoPullAsync(string resourceId, string loginServer, string repository, string tag)
+    public async Task<(bool Pulled, string Output)> SkopeoPullAsync(string resourceId, string loginServer, string repository, string tag, string? clientId = null)
     {
         using var http = new HttpClient();
         var runAs = Host.Endpoints.RunAs[resourceId];
         string audience = Host.Endpoints.ActiveDirectoryResourceId ?? "https://management.core.windows.net/";
-        using var tokenRequest = new HttpRequestMessage(HttpMethod.Get, $"{runAs.IdentityEndpoint}?api-version=2019-08-01&resource={Uri.EscapeDataString(audience)}");
+        using var tokenRequest = new HttpRequestMessage(HttpMethod.Get, $"{runAs.IdentityEndpoint}?api-version=2019-08-01&resource={Uri.EscapeDataString(audience)}" + (clientId is null ? "" : "&client_id=" + clientId));
         tokenRequest.Headers.Add("X-IDENTITY-HEADER", runAs.IdentityHeader);
         using var tokenReply = await http.SendAsync(tokenRequest);
         Assert.True(tokenReply.IsSuccessStatusCode, "managed identity token: " + (int)tokenReply.StatusCode);
