@@ -140,13 +140,14 @@ public static class Maml
         var syntax = new XElement(C + "syntax", sets.Select(set => new XElement(C + "syntaxItem",
             new XElement(M + "name", c.Name), set.Select(sp => ParameterElement(sp, false)))));
 
-        // A parameter in several sets: required/position as the first set that names it says.
+        // Position as the first set that names it says; required when every set that has it requires it.
         var parameters = new XElement(C + "parameters");
         foreach (HelpParameter p in c.Parameters)
         {
             SyntaxParameter? sp = sets.SelectMany(s => s).FirstOrDefault(s => string.Equals(s.Name, p.Name, StringComparison.OrdinalIgnoreCase));
             if (sp is null) throw new FormatException($"{c.SourceFile}: '### -{p.Name}' is not in any SYNTAX line");
-            parameters.Add(ParameterElement(sp with { Required = sets.All(s => s.Any(x => x.Name == sp.Name && x.Required)) }, true));
+            var containing = sets.Where(s => s.Any(x => x.Name == sp.Name)).ToList();
+            parameters.Add(ParameterElement(sp with { Required = containing.All(s => s.Any(x => x.Name == sp.Name && x.Required)) }, true));
         }
 
         XElement TypeNotes(XName list, XName item, List<HelpTypeNote> notes) =>
