@@ -84,6 +84,30 @@ public sealed class CompletionTests : IClassFixture<SeedWorldSandbox>, IDisposab
     }
 
     [Fact]
+    public async Task Names_come_from_the_Az_context_when_there_is_no_Connect_AcrIdentity_context()
+    {
+        // The stand-in Az.Accounts (tests/.../TestModules) signed in as the operator in an Az environment for the sandbox.
+        SandboxEndpoints ep = _sandbox.Host.Endpoints;
+        using var http = new HttpClient();
+        using var doc = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync(ep.ArmEndpoint.TrimEnd('/') + "/metadata/endpoints?api-version=2022-09-01"));
+        var cloud = doc.RootElement.ValueKind == System.Text.Json.JsonValueKind.Array
+            ? doc.RootElement.EnumerateArray().First(c => c.GetProperty("resourceManager").GetString()!.TrimEnd('/') == ep.ArmEndpoint.TrimEnd('/'))
+            : doc.RootElement;
+        var auth = cloud.GetProperty("authentication");
+        _env.Set("AZSTANDIN_GENERATION", "5").Set("AZSTANDIN_SIGNED_IN", "1")
+            .Set("AZSTANDIN_AUTHORITY", auth.GetProperty("loginEndpoint").GetString())
+            .Set("AZSTANDIN_TENANT", ep.TenantId).Set("AZSTANDIN_CLIENT_ID", ep.Operator.ClientId).Set("AZSTANDIN_CLIENT_SECRET", ep.Operator.ClientSecret)
+            .Set("AZSTANDIN_ENVIRONMENT", "AcrIdentitySandbox").Set("AZSTANDIN_ARM", ep.ArmEndpoint)
+            .Set("AZSTANDIN_AUDIENCE", auth.GetProperty("audiences")[0].GetString()).Set("AZSTANDIN_ACR_SUFFIX", "azurecr.io")
+            .Set("AZSTANDIN_SUBSCRIPTION_ID", ep.SubscriptionIds[0]).Set("AZSTANDIN_SUBSCRIPTION_NAME", "az-context-name");
+        var imported = _ps.Run("Import-Module -Name $args[0] -Force -ErrorAction Stop", Path.Combine(Repo.TestModules, "Az.Accounts", "Az.Accounts.psd1"));
+        Assert.True(imported.Errors.Count == 0, "stand-in Az.Accounts: " + imported);
+
+        Assert.Equal(new[] { "myContainerRegistry" }, Complete("Enable-AcrManagedIdentityPull x -Registry myCont"));
+        Assert.Equal(new[] { "myResourceGroup" }, Complete("New-AcrPullIdentity -ResourceGroupName myRes"));
+    }
+
+    [Fact]
     public void Without_a_context_Tab_is_silent_and_quick()
     {
         // No Connect-AcrIdentity, no Az, no managed identity, no environment credentials.

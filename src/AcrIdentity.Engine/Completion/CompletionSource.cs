@@ -48,11 +48,20 @@ namespace AcrIdentity.Engine.Completion
             lock (Gate) Cache.Clear();
         }
 
-        public static IReadOnlyList<CompletionCandidate> Get(CompletionKind kind)
+        public static IReadOnlyList<CompletionCandidate> Get(CompletionKind kind) => Get(kind, null, null);
+
+        /// <summary>
+        /// <paramref name="azContextKey"/> names the caller's Az context (account, subscription, cloud) when
+        /// <paramref name="azContext"/> can supply one; it is called only on a cache miss and on the caller's thread,
+        /// because reading the Az token must happen on the pipeline thread.
+        /// </summary>
+        public static IReadOnlyList<CompletionCandidate> Get(CompletionKind kind, string? azContextKey, Func<AzContextSnapshot?>? azContext)
         {
             ModuleContext? session = Session.Current;
-            // Connect-AcrIdentity contexts differ by account/subscription; without one the ambient identity answers.
-            string key = kind + "|" + (session is null ? "ambient" : session.Cloud.ResourceManagerUrl + "|" + session.SubscriptionId + "|" + session.Account);
+            // Contexts differ by account/subscription; Connect-AcrIdentity's wins, as it does for the cmdlets.
+            string key = kind + "|" + (session != null
+                ? session.Cloud.ResourceManagerUrl + "|" + session.SubscriptionId + "|" + session.Account
+                : azContextKey != null ? "az|" + azContextKey : "ambient");
             DateTimeOffset now = DateTimeOffset.UtcNow;
             lock (Gate)
             {
@@ -62,10 +71,11 @@ namespace AcrIdentity.Engine.Completion
             IReadOnlyList<CompletionCandidate> items;
             try
             {
+                AzContextSnapshot? az = session == null && azContextKey != null ? azContext?.Invoke() : null;
                 using (var budget = new CancellationTokenSource(CallBudget))
                 {
                     // A thread-pool run so a synchronous caller (the completer, on the pipeline thread) cannot deadlock.
-                    items = Task.Run(() => ListAsync(kind, session, budget.Token), budget.Token).GetAwaiter().GetResult();
+                    items = Task.Run(() => ListAsync(kind, session, az, budget.Token), budget.Token).GetAwaiter().GetResult();
                 }
             }
             catch (Exception)
@@ -78,11 +88,11 @@ namespace AcrIdentity.Engine.Completion
             return items;
         }
 
-        private static async Task<IReadOnlyList<CompletionCandidate>> ListAsync(CompletionKind kind, ModuleContext? session, CancellationToken ct)
+        private static async Task<IReadOnlyList<CompletionCandidate>> ListAsync(CompletionKind kind, ModuleContext? session, AzContextSnapshot? az, CancellationToken ct)
         {
             var host = SilentHost.Instance;
             var options = new EngineOptions { MaxRetries = 0, NetworkTimeout = TimeSpan.FromSeconds(4) };
-            ModuleContext context = session ?? await CredentialResolver.ResolveAsync(new ResolveRequest { Options = options }, host, ct).ConfigureAwait(false);
+            ModuleContext context = session ?? await CredentialResolver.ResolveAsync(new ResolveRequest { AzContext = az, Options = options }, host, ct).ConfigureAwait(false);
             if (string.IsNullOrEmpty(context.SubscriptionId)) return Array.Empty<CompletionCandidate>();
             string sub = "/subscriptions/" + context.SubscriptionId;
             string path;
