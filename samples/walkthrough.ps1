@@ -42,6 +42,7 @@ $recipes = @(
     @{ Seed = '---'; Title = 'Container app, system-assigned identity'; Id = "$group/providers/Microsoft.App/containerApps/myContainerApp"; Args = @{} }
 )
 
+$results = @{}
 foreach ($recipe in $recipes) {
     ''
     "== Seed {0}: {1}" -f $recipe.Seed, $recipe.Title
@@ -49,6 +50,7 @@ foreach ($recipe in $recipes) {
     $result = Enable-AcrManagedIdentityPull -ResourceId $recipe.Id -Registry $registry @options
     Show-Result $result
     Assert-CanPull $result $recipe.Title
+    $results[$recipe.Seed] = $result
 }
 
 ''
@@ -68,7 +70,8 @@ if (-not $runAs) { throw "endpoints.json has no runAs entry for $vmId" }
 $env:IDENTITY_ENDPOINT = $runAs['identityEndpoint'].ToString()
 $env:IDENTITY_HEADER = $runAs['identityHeader'].ToString()
 $env:REGISTRY_AUTH_FILE = [System.IO.Path]::Combine($WorkDir, 'auth.json')
-$login = Connect-AcrRegistry -Registry $registry -Identity -ClientId $result.ClientId -Target Containers -PassThru
+# AcrPull grants no ARM read, so the VM names the registry by its login server, as `az acr login` would.
+$login = Connect-AcrRegistry -Registry $results['004'].RegistryLoginServer -Identity -ClientId $results['004'].ClientId -Target Containers -PassThru
 "   wrote a credential for {0} to {1}" -f $login.LoginServer, $env:REGISTRY_AUTH_FILE
 
 $image = "docker://{0}/aci-helloworld:v1" -f $login.LoginServer
