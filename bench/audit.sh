@@ -2,8 +2,8 @@
 # Audit: Get-AcrPullAccess -Registry benchreg over worlds of N web apps, each with a system identity and its
 # own AcrPull grant on benchreg (a fresh sandbox per size, no added latency). Prints wall time and requests by
 # kind, to show whether cost grows with Resource Graph pages (1,000 rows each) or with apps.
-#   bench/audit.sh [SIZES...]      (default: 1000 10000; the 10,000-app world alone takes several minutes
-#                                   to load and audit on a loaded 2-core machine)
+#   bench/audit.sh [SIZES...]      (default: 1000 10000; about a minute for both on a loaded 2-core machine,
+#                                   half of it starting the sandboxes and loading the worlds)
 source "$(dirname "$0")/lib.sh"
 sizes=("$@"); [ ${#sizes[@]} -gt 0 ] || sizes=(1000 10000)
 bench_build
