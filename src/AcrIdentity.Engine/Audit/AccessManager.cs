@@ -91,7 +91,7 @@ namespace AcrIdentity.Engine.Audit
                 change.Detail = action;
                 return change;
             }
-            var (id, detail) = await _assigner.AssignAsync(registry, principal.PrincipalId, role, timeout, firstDelay, ct).ConfigureAwait(false);
+            var (id, detail) = await _assigner.AssignAsync(registry, principal.PrincipalId, role, timeout, firstDelay, ct, principal.IsManagedIdentity).ConfigureAwait(false);
             change.AssignmentId = id;
             change.Status = detail.StartsWith("created", StringComparison.Ordinal) ? "Created" : "AlreadyGranted";
             change.Detail = detail;

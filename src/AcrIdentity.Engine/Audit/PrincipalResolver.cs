@@ -15,14 +15,18 @@ namespace AcrIdentity.Engine.Audit
     /// <summary>A principal to grant to or revoke from, and how the input was understood.</summary>
     internal sealed class ResolvedPrincipal
     {
-        internal ResolvedPrincipal(string principalId, string source)
+        internal ResolvedPrincipal(string principalId, string source, bool isManagedIdentity = true)
         {
             PrincipalId = principalId;
             Source = source;
+            IsManagedIdentity = isManagedIdentity;
         }
 
         internal string PrincipalId { get; }
         internal string Source { get; }
+
+        /// <summary>False for a bare object ID: it may be a user or group, so ARM must look its type up.</summary>
+        internal bool IsManagedIdentity { get; }
     }
 
     /// <summary>
@@ -68,7 +72,7 @@ namespace AcrIdentity.Engine.Audit
             {
                 // A system-assigned identity, an app's service principal, a user or a group: ARM cannot tell which.
                 _host.WriteVerbose($"'{text}' is no user-assigned identity's client or principal ID; taking it as a principal (object) ID.");
-                return new ResolvedPrincipal(g.ToString(), "principal (object) ID");
+                return new ResolvedPrincipal(g.ToString(), "principal (object) ID", isManagedIdentity: false);
             }
         }
 

@@ -33,14 +33,16 @@ namespace AcrIdentity.Engine.Configure
         internal static string PathFor(RegistryInfo registry, string principalId, PullRole role) =>
             $"{registry.Id}/providers/Microsoft.Authorization/roleAssignments/{RoleAssignmentName.For(registry.Id.ToString(), principalId, role.DefinitionGuid, role.Condition)}";
 
-        internal static JsonObject Body(RegistryInfo registry, string principalId, PullRole role)
+        /// <param name="servicePrincipal">Known to be a managed identity: say so, which skips the directory lookup.
+        /// Otherwise (a bare object ID may be a user or group) ARM must look the type up.</param>
+        internal static JsonObject Body(RegistryInfo registry, string principalId, PullRole role, bool servicePrincipal = true)
         {
             var properties = new JsonObject
             {
                 ["roleDefinitionId"] = role.DefinitionId(registry.Id.SubscriptionId!),
                 ["principalId"] = principalId,
-                ["principalType"] = "ServicePrincipal",
             };
+            if (servicePrincipal) properties["principalType"] = "ServicePrincipal";
             if (role.Condition != null)
             {
                 properties["condition"] = role.Condition;
@@ -51,10 +53,10 @@ namespace AcrIdentity.Engine.Configure
 
         /// <summary>Returns the assignment's ID and a note on how it came about.</summary>
         internal async Task<(string Id, string Detail)> AssignAsync(RegistryInfo registry, string principalId, PullRole role,
-            TimeSpan propagationTimeout, TimeSpan firstDelay, CancellationToken ct)
+            TimeSpan propagationTimeout, TimeSpan firstDelay, CancellationToken ct, bool servicePrincipal = true)
         {
             string path = PathFor(registry, principalId, role);
-            JsonObject body = Body(registry, principalId, role);
+            JsonObject body = Body(registry, principalId, role, servicePrincipal);
             var watch = Stopwatch.StartNew();
             TimeSpan delay = firstDelay <= TimeSpan.Zero ? TimeSpan.FromMilliseconds(100) : firstDelay;
             int progressId = Interlocked.Increment(ref s_progressId);

@@ -54,6 +54,23 @@ public sealed class GrantRevokeTests : IClassFixture<AuditWorld>
         Assert.Empty(ArmWritesSince(mark));
     }
 
+    [Theory]
+    [InlineData("user")]
+    [InlineData("group")]
+    public async Task Grant_to_a_user_or_group_object_id_lets_ARM_look_up_its_type(string kind)
+    {
+        // A bare object ID is no managed identity we can see: claiming ServicePrincipal would be refused (UnmatchedPrincipalType).
+        var world = _w.Sbx.Host.World;
+        string objectId = kind == "user"
+            ? world.AddUser($"grantee-{Guid.NewGuid():N}@contoso.example", createdAt: DateTimeOffset.UtcNow.AddHours(-1)).ObjectId
+            : world.AddGroup($"grantees-{Guid.NewGuid():N}", createdAt: DateTimeOffset.UtcNow.AddHours(-1)).ObjectId;
+
+        var change = await Manager().GrantAsync(new AccessRequest { Principal = objectId, Registry = "auditreg1" }, CancellationToken.None);
+
+        Assert.Equal("Created", change.Status);
+        Assert.Contains(world.RoleAssignments(), a => a.PrincipalId == objectId && string.Equals(a.Scope, _w.Registry, StringComparison.OrdinalIgnoreCase));
+    }
+
     [Fact]
     public async Task Grant_on_abac_registry_assigns_repository_reader_and_a_resource_id_means_its_system_identity()
     {
