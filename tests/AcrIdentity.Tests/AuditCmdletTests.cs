@@ -127,6 +127,17 @@ public sealed class AuditCmdletTests : IClassFixture<AuditCmdletWorld>
     }
 
     [Fact]
+    public void New_identity_pipes_into_enable_as_its_user_assigned_identity()
+    {
+        var r = _w.Ps.Run("New-AcrPullIdentity -Name cmdpuller2 -ResourceGroupName apps -Registry cmdreg1 | Enable-AcrManagedIdentityPull -ResourceId $args[0] -Registry cmdreg1", _w.App("app3"));
+        Assert.Empty(r.Errors);
+        PSObject result = Assert.Single(r.Output);
+        Assert.Equal("AcrIdentity.ManagedIdentityPullResult", result.BaseObject.GetType().FullName);
+        Assert.Equal(_w.App("app3"), result.Prop<string>("ResourceId"), ignoreCase: true);
+        Assert.EndsWith("/userAssignedIdentities/cmdpuller2", result.Prop<string>("IdentityResourceId"), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public void New_identity_feeds_enable_and_its_row_pipes_into_grant_and_revoke()
     {
         var made = _w.Ps.Run("$global:pullId = New-AcrPullIdentity -Name cmdpuller1 -ResourceGroupName apps -Registry cmdreg1; $global:pullId");

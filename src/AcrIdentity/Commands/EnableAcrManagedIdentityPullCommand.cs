@@ -37,7 +37,7 @@ namespace AcrIdentity.Commands
         public string? IdentityType { get; set; }
 
         /// <summary>Name, resource ID, client ID or principal ID of a user-assigned identity, or the object Get-AzUserAssignedIdentity returns.</summary>
-        [Parameter]
+        [Parameter(ValueFromPipelineByPropertyName = true)]
         [AzReferenceTransformation("Id", "ClientId", "PrincipalId", "Name")]
         [ValidateNotNullOrEmpty]
         public string? UserAssignedIdentity { get; set; }
@@ -75,11 +75,6 @@ namespace AcrIdentity.Commands
                 ThrowInvalidArgument("ConflictingSlotParameters", "-Slot picks one slot and -IncludeSlots picks the site and every slot; use one of them.",
                     "Leave out -Slot or -IncludeSlots.");
             }
-            if (IdentityType == "SystemAssigned" && UserAssignedIdentity is not null)
-            {
-                ThrowInvalidArgument("ConflictingIdentityType", "-IdentityType SystemAssigned and -UserAssignedIdentity contradict each other.",
-                    "Leave out -UserAssignedIdentity for the system-assigned identity, or use -IdentityType UserAssigned with it.");
-            }
             if (PropagationTimeout < TimeSpan.Zero)
             {
                 ThrowInvalidArgument("InvalidPropagationTimeout", "-PropagationTimeout cannot be negative.", "Pass a duration such as (New-TimeSpan -Minutes 5).");
@@ -88,6 +83,12 @@ namespace AcrIdentity.Commands
 
         protected override void ProcessRecord()
         {
+            // Checked here, not in BeginProcessing: -UserAssignedIdentity may come from the pipeline.
+            if (IdentityType == "SystemAssigned" && UserAssignedIdentity is not null)
+            {
+                ThrowInvalidArgument("ConflictingIdentityType", "-IdentityType SystemAssigned and -UserAssignedIdentity contradict each other.",
+                    "Leave out -UserAssignedIdentity for the system-assigned identity, or use -IdentityType UserAssigned with it.");
+            }
             var bridge = new PipelineBridge();
             AzContextSnapshot? az = Session.Current is null ? AzContextReader.Read(this, bridge) : null;
             bool whatIf = IsWhatIf(this);
