@@ -2,13 +2,12 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
-using System.Net;
-using System.Security;
 using System.Threading.Tasks;
 using AcrIdentity.Engine.Auth;
 using System.Reflection;
 using System.Runtime.CompilerServices;
 using AcrIdentity.Engine.Completion;
+using AcrIdentity.Hosting;
 
 namespace AcrIdentity.Completion
 {
@@ -65,7 +64,7 @@ namespace AcrIdentity.Completion
 
             string prefix = word.Trim('\'', '"');
             PSObject? az = AzContext();
-            string? azKey = az == null ? null : Text(az, "Account", "Id") + "|" + Text(az, "Subscription", "Id") + "|" + Text(az, "Environment", "ResourceManagerUrl");
+            string? azKey = az == null ? null : AzContextReader.Text(az, "Account", "Id") + "|" + AzContextReader.Text(az, "Subscription", "Id") + "|" + AzContextReader.Text(az, "Environment", "ResourceManagerUrl");
             IReadOnlyList<CompletionCandidate> all = CompletionSource.Get(kind, azKey, () => az == null ? null : Snapshot(az));
             var results = new List<CompletionResult>();
             foreach (CompletionCandidate c in all)
@@ -97,47 +96,15 @@ namespace AcrIdentity.Completion
         [MethodImpl(MethodImplOptions.NoInlining)]
         private static AzContextSnapshot? Snapshot(PSObject context)
         {
-            string? audience = Text(context, "Environment", "ActiveDirectoryServiceEndpointResourceId");
+            AzContextSnapshot snapshot = AzContextReader.Snapshot(context);
+            string? audience = snapshot.ActiveDirectoryServiceEndpointResourceId;
             if (audience == null) return null;
-            AzAccessToken token;
-            using (PowerShell ps = PowerShell.Create(RunspaceMode.CurrentRunspace))
-            {
-                ps.AddScript("param($r) $c = Get-Command Get-AzAccessToken; if ($c.Parameters.ContainsKey('AsSecureString')) { Get-AzAccessToken -ResourceUrl $r -AsSecureString -ErrorAction Stop } else { Get-AzAccessToken -ResourceUrl $r -ErrorAction Stop }")
-                  .AddArgument(audience);
-                PSObject? reply = ps.Invoke().FirstOrDefault(o => o != null);
-                object? value = reply?.Properties["Token"]?.Value;
-                value = value is PSObject p ? p.BaseObject : value;
-                string? plain = value is SecureString secure ? new NetworkCredential(string.Empty, secure).Password : value as string;
-                if (ps.HadErrors || string.IsNullOrEmpty(plain)) return null;
-                object? expires = reply!.Properties["ExpiresOn"]?.Value;
-                expires = expires is PSObject pe ? pe.BaseObject : expires;
-                token = new AzAccessToken(plain!, expires is DateTimeOffset d ? d : DateTimeOffset.UtcNow.AddMinutes(5));
-            }
-
-            return new AzContextSnapshot
-            {
-                AccountId = Text(context, "Account", "Id"),
-                AccountType = Text(context, "Account", "Type"),
-                TenantId = Text(context, "Tenant", "Id"),
-                SubscriptionId = Text(context, "Subscription", "Id"),
-                SubscriptionName = Text(context, "Subscription", "Name"),
-                EnvironmentName = Text(context, "Environment", "Name"),
-                ResourceManagerUrl = Text(context, "Environment", "ResourceManagerUrl"),
-                ActiveDirectoryAuthority = Text(context, "Environment", "ActiveDirectoryAuthority"),
-                ActiveDirectoryServiceEndpointResourceId = audience,
-                ContainerRegistryEndpointSuffix = Text(context, "Environment", "ContainerRegistryEndpointSuffix"),
-                // Only the ARM audience is asked for by a listing; anything else fails, silently, like any Tab error.
-                GetAccessToken = (resource, ct) => string.Equals(resource.TrimEnd('/'), audience.TrimEnd('/'), StringComparison.OrdinalIgnoreCase)
-                    ? Task.FromResult(token)
-                    : Task.FromException<AzAccessToken>(new InvalidOperationException("completion has no token for " + resource)),
-            };
-        }
-
-        private static string? Text(PSObject obj, string outer, string inner)
-        {
-            object? o = obj.Properties[outer]?.Value;
-            string? s = o == null ? null : PSObject.AsPSObject(o).Properties[inner]?.Value?.ToString();
-            return string.IsNullOrWhiteSpace(s) ? null : s;
+            AzAccessToken token = AzContextReader.GetAccessToken(audience);
+            // Only the ARM audience is asked for by a listing; anything else fails, silently, like any Tab error.
+            snapshot.GetAccessToken = (resource, ct) => string.Equals(resource.TrimEnd('/'), audience.TrimEnd('/'), StringComparison.OrdinalIgnoreCase)
+                ? Task.FromResult(token)
+                : Task.FromException<AzAccessToken>(new InvalidOperationException("completion has no token for " + resource));
+            return snapshot;
         }
 
         private static string Quote(string text) =>

@@ -47,29 +47,42 @@ namespace AcrIdentity.Hosting
                 return null;
             }
 
-            var snapshot = new AzContextSnapshot
-            {
-                AccountId = Text(context, "Account", "Id"),
-                AccountType = Text(context, "Account", "Type"),
-                TenantId = Text(context, "Tenant", "Id"),
-                SubscriptionId = Text(context, "Subscription", "Id"),
-                SubscriptionName = Text(context, "Subscription", "Name"),
-                EnvironmentName = Text(context, "Environment", "Name"),
-                ResourceManagerUrl = Text(context, "Environment", "ResourceManagerUrl"),
-                ActiveDirectoryAuthority = Text(context, "Environment", "ActiveDirectoryAuthority"),
-                ActiveDirectoryServiceEndpointResourceId = Text(context, "Environment", "ActiveDirectoryServiceEndpointResourceId"),
-                ContainerRegistryEndpointSuffix = Text(context, "Environment", "ContainerRegistryEndpointSuffix"),
-            };
+            AzContextSnapshot snapshot = Snapshot(context);
             snapshot.GetAccessToken = (resource, cancellationToken) =>
-                bridge.InvokeOnPipelineAsync(c => GetAccessToken(c, resource), cancellationToken);
+                bridge.InvokeOnPipelineAsync(_ => GetAccessToken(resource), cancellationToken);
             cmdlet.WriteVerbose($"Az context: account {snapshot.AccountId} ({snapshot.AccountType}), subscription {snapshot.SubscriptionId}, environment {snapshot.EnvironmentName}.");
             return snapshot;
         }
 
-        /// <summary>Get-AzAccessToken -ResourceUrl; Token is a string (Az.Accounts before 5) or a SecureString (5+, or -AsSecureString).</summary>
-        private static AzAccessToken GetAccessToken(PSCmdlet cmdlet, string resource)
+        /// <summary>The plain values of a Get-AzContext result; the caller supplies GetAccessToken.</summary>
+        internal static AzContextSnapshot Snapshot(PSObject context) => new AzContextSnapshot
         {
-            CommandInfo? getToken = cmdlet.InvokeCommand.GetCommand("Get-AzAccessToken", Commands);
+            AccountId = Text(context, "Account", "Id"),
+            AccountType = Text(context, "Account", "Type"),
+            TenantId = Text(context, "Tenant", "Id"),
+            SubscriptionId = Text(context, "Subscription", "Id"),
+            SubscriptionName = Text(context, "Subscription", "Name"),
+            EnvironmentName = Text(context, "Environment", "Name"),
+            ResourceManagerUrl = Text(context, "Environment", "ResourceManagerUrl"),
+            ActiveDirectoryAuthority = Text(context, "Environment", "ActiveDirectoryAuthority"),
+            ActiveDirectoryServiceEndpointResourceId = Text(context, "Environment", "ActiveDirectoryServiceEndpointResourceId"),
+            ContainerRegistryEndpointSuffix = Text(context, "Environment", "ContainerRegistryEndpointSuffix"),
+        };
+
+        /// <summary>
+        /// Get-AzAccessToken -ResourceUrl in the current runspace (pipeline thread only); Token is a string
+        /// (Az.Accounts before 5) or a SecureString (5+, or -AsSecureString).
+        /// </summary>
+        internal static AzAccessToken GetAccessToken(string resource)
+        {
+            CommandInfo? getToken;
+            using (PowerShell lookup = PowerShell.Create(RunspaceMode.CurrentRunspace))
+            {
+                // A nested pipeline, not SessionStateProxy: this runs while the caller's pipeline is running.
+                lookup.AddCommand("Get-Command").AddParameter("Name", "Get-AzAccessToken").AddParameter("CommandType", Commands)
+                    .AddParameter("ErrorAction", ActionPreference.Ignore);
+                getToken = lookup.Invoke().Select(o => o?.BaseObject).OfType<CommandInfo>().FirstOrDefault();
+            }
             if (getToken is null)
             {
                 throw new InvalidOperationException("Get-AzAccessToken is not available, so the Az context cannot supply a token.");
@@ -133,7 +146,7 @@ namespace AcrIdentity.Hosting
             return v is PSObject p ? p.BaseObject : v;
         }
 
-        private static string? Text(PSObject obj, string outer, string inner)
+        internal static string? Text(PSObject obj, string outer, string inner)
         {
             object? o = obj.Properties[outer]?.Value;
             if (o is null)
