@@ -62,8 +62,8 @@ elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv
 pwsh_run() { dotnet "$pwsh_dll" "$@"; }
 
 # Scenario with generated web apps: gen_scenario FILE APPS [GRANTED] [BEHAVIOURS_JSON]
-# One registry (benchreg); APPS Linux container apps app00000…; the first GRANTED of them have a system
-# identity and AcrPull on benchreg (the audit's world); the rest have no identity (the fleet's).
+# One registry (benchreg) and APPS Linux container apps: GRANTED of them, app00000…, have a system
+# identity and AcrPull on benchreg (the audit's world); the rest, web00000…, have none (the fleet's).
 gen_scenario() {
   python3 - "$@" <<'PY'
 import json, sys
@@ -77,7 +77,7 @@ if granted:
     gens.append({"type": "webApp", "count": granted, "namePrefix": "app",
                  "template": {"kind": "app,linux,container", "identity": {"type": "SystemAssigned"}}})
 if apps > granted:
-    # a second generator continues the numbering under another prefix so names never collide
+    # another prefix (web00000…) so these names never collide with the granted app00000…
     gens.append({"type": "webApp", "count": apps - granted, "namePrefix": "web",
                  "template": {"kind": "app,linux,container",
                               "siteConfig": {"linuxFxVersion": "DOCKER|benchreg.azurecr.io/hello-world:v1"}}})
