@@ -57,12 +57,10 @@ registry_id="$(ep "d['registries']['myContainerRegistry']['id']")"
 login_server="$(ep "d['registries']['myContainerRegistry']['loginServer']")"
 app_id="$(ep "[k for k in d['runAs'] if k.lower().endswith('/microsoft.web/sites/mylinuxapp')][0]")"
 
-export AZURE_CONFIG_DIR="$work/az"            # throwaway: never touches the user's az login
-export REQUESTS_CA_BUNDLE="$(ep "d['caBundle']")"
-export AZURE_CORE_COLLECT_TELEMETRY=false AZURE_CORE_NO_COLOR=true AZURE_CORE_ONLY_SHOW_ERRORS=true
-# Works around a Debian azure-cli 2.45 bug in `az role assignment create/list` (see az-compat/sitecustomize.py).
-export PYTHONPATH="$here/az-compat"
-unset MSI_ENDPOINT MSI_SECRET IDENTITY_ENDPOINT IDENTITY_HEADER AZURE_CLIENT_ID AZURE_CLIENT_SECRET AZURE_TENANT_ID
+step "az cloud register + az login --service-principal (ARM $arm, adfs authority)"
+# The shared setup (throwaway AZURE_CONFIG_DIR, CA bundle, az-compat shim, cloud, operator login).
+source "$here/az-env.sh"
+az_sandbox_login "$endpoints" "$work/az"
 # az's own stderr is kept and shown only when a command fails (it never holds tokens: az prints none there).
 az() {
   local rc=0
@@ -71,28 +69,6 @@ az() {
   return "$rc"
 }
 trap 'echo "FAIL: line $LINENO" >&2' ERR
-
-step "az cloud register (ARM $arm, AD $(ep "d['adfsAuthority']"))"
-python3 - "$endpoints" >"$work/cloud.json" <<'PY'
-import json, sys
-d = json.load(open(sys.argv[1]))
-print(json.dumps({
-    "endpoints": {
-        "resourceManager": d["armEndpoint"],
-        "management": d.get("activeDirectoryResourceId") or "https://management.core.windows.net/",
-        "activeDirectory": d["adfsAuthority"],   # an /adfs authority: MSAL skips online instance discovery
-        "activeDirectoryResourceId": d.get("activeDirectoryResourceId") or "https://management.core.windows.net/",
-        "activeDirectoryGraphResourceId": "https://graph.windows.net/",
-        "microsoftGraphResourceId": d.get("microsoftGraphEndpoint") or d["armEndpoint"],
-    },
-    "suffixes": {"acrLoginServerEndpoint": ".azurecr.io", "storageEndpoint": "core.windows.net", "keyvaultDns": ".vault.azure.net"},
-}))
-PY
-az cloud register -n AcrIdentitySandbox --cloud-config @"$work/cloud.json" >/dev/null
-az cloud set -n AcrIdentitySandbox >/dev/null
-
-step "az login --service-principal (adfs authority)"
-az login --service-principal -u "$(ep "d['operator']['clientId']")" -p "$(ep "d['operator']['clientSecret']")" --tenant "$tenant" >/dev/null
 expect_eq "subscription after SP login" "$(az account show --query id -o tsv)" "$sub"
 
 step "az webapp identity assign"
