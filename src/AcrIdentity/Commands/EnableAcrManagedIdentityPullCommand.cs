@@ -6,6 +6,7 @@ using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
 using AcrIdentity.Engine.Auth;
+using AcrIdentity.Engine.AzCommands;
 using AcrIdentity.Engine.Configure;
 using AcrIdentity.Engine.Targets;
 using AcrIdentity.Hosting;
@@ -17,7 +18,7 @@ namespace AcrIdentity.Commands
     /// for every target kind. Plans first; -WhatIf prints each planned step and writes nothing.
     /// </summary>
     [Cmdlet(VerbsLifecycle.Enable, "AcrManagedIdentityPull", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
-    [OutputType(typeof(ManagedIdentityPullResult))]
+    [OutputType(typeof(ManagedIdentityPullResult), typeof(string))]
     public sealed class EnableAcrManagedIdentityPullCommand : AcrCmdlet
     {
         /// <summary>The target: web/function app (or slot), container group, VM, scale set, AKS cluster or container app.</summary>
@@ -64,6 +65,17 @@ namespace AcrIdentity.Commands
         [Parameter]
         public SwitchParameter Force { get; set; }
 
+        /// <summary>
+        /// Plan only, and write the equivalent az CLI commands (one string per line) instead of applying. A switch
+        /// of its own, not a -WhatIf variant: -WhatIf is a common parameter that prints to the host and returns nothing.
+        /// </summary>
+        [Parameter]
+        public SwitchParameter AsAzCommand { get; set; }
+
+        /// <summary>Quote the -AsAzCommand output for this shell; default: the calling session's PowerShell and its native argument passing.</summary>
+        [Parameter]
+        public AzCommandShell Shell { get; set; }
+
         // Registry and identity lookups made for the first input serve the rest of the pipeline.
         private readonly EnableCache _cache = new EnableCache();
 
@@ -83,6 +95,10 @@ namespace AcrIdentity.Commands
 
         protected override void ProcessRecord()
         {
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(Shell)) && !AsAzCommand.IsPresent)
+            {
+                ThrowInvalidArgument("ShellWithoutAsAzCommand", "-Shell only chooses the quoting of -AsAzCommand output.", "Add -AsAzCommand, or leave out -Shell.");
+            }
             // Checked here, not in BeginProcessing: -UserAssignedIdentity may come from the pipeline.
             if (IdentityType == "SystemAssigned" && UserAssignedIdentity is not null)
             {
@@ -91,7 +107,8 @@ namespace AcrIdentity.Commands
             }
             var bridge = new PipelineBridge();
             AzContextSnapshot? az = Session.Current is null ? AzContextReader.Read(this, bridge) : null;
-            bool whatIf = IsWhatIf(this);
+            bool asAz = AsAzCommand.IsPresent;
+            bool whatIf = asAz || IsWhatIf(this);
             var request = new EnableRequest
             {
                 ResourceId = ResourceId,
@@ -117,6 +134,11 @@ namespace AcrIdentity.Commands
 
             foreach (EnableOutcome outcome in outcomes)
             {
+                if (asAz)
+                {
+                    WriteAzCommands(outcome);
+                    continue;
+                }
                 if (whatIf)
                 {
                     foreach (PullStep step in outcome.Steps.Where(s => s.Action != StepAction.None))
@@ -130,6 +152,40 @@ namespace AcrIdentity.Commands
                 if (outcome.Error is not null) WriteError(ToErrorRecord(outcome.Error));
             }
         }
+
+        private void WriteAzCommands(EnableOutcome outcome)
+        {
+            AzShell shell = MyInvocation.BoundParameters.ContainsKey(nameof(Shell)) ? (AzShell)Enum.Parse(typeof(AzShell), Shell.ToString()) : CallerShell();
+            try
+            {
+                var lines = new List<string>();
+                foreach (AzStepCommand command in AzCommandPlan.For(outcome)) lines.AddRange(command.Render(shell));
+                foreach (string line in lines) WriteObject(line);
+            }
+            catch (AzCommandRenderException ex)
+            {
+                WriteError(new ErrorRecord(ex, "AzCommandNotRenderable", ErrorCategory.InvalidData, outcome.TargetId)
+                {
+                    ErrorDetails = new ErrorDetails(ex.Message) { RecommendedAction = "Use -Shell with another shell, or run the command without -AsAzCommand." },
+                });
+            }
+            if (outcome.Error is not null) WriteError(ToErrorRecord(outcome.Error));
+        }
+
+        /// <summary>
+        /// 5.1, 7.0-7.2 and 'Legacy' pass arguments the old way. 'Windows' (the default on Windows) uses it for
+        /// .cmd files, and az there is az.cmd.
+        /// </summary>
+        private AzShell CallerShell()
+        {
+            if (!string.Equals(PSVersionEdition(), "Core", StringComparison.Ordinal)) return AzShell.PowerShell51;
+            string? passing = GetVariableValue("PSNativeCommandArgumentPassing")?.ToString();
+            if (string.Equals(passing, "Standard", StringComparison.OrdinalIgnoreCase)) return AzShell.PowerShell;
+            if (string.Equals(passing, "Windows", StringComparison.OrdinalIgnoreCase)) return Environment.OSVersion.Platform == PlatformID.Win32NT ? AzShell.PowerShell51 : AzShell.PowerShell;
+            return AzShell.PowerShell51;
+        }
+
+        private string PSVersionEdition() => (GetVariableValue("PSVersionTable") as Hashtable)?["PSEdition"]?.ToString() ?? "Desktop";
 
         /// <summary>-WhatIf given, or $WhatIfPreference set: plan only, then print each step through ShouldProcess.</summary>
         internal static bool IsWhatIf(PSCmdlet cmdlet)
@@ -173,6 +229,18 @@ namespace AcrIdentity.Commands
                 }).ToArray(),
             };
         }
+    }
+
+    /// <summary>
+    /// -Shell's values. The engine's AzShell cannot be a parameter type: PowerShell reflects parameters at
+    /// import, before the module's resolver can load the engine. Same names as AzShell.
+    /// </summary>
+    public enum AzCommandShell
+    {
+        PowerShell51,
+        PowerShell,
+        Cmd,
+        Bash,
     }
 
     /// <summary>
