@@ -85,6 +85,7 @@ public sealed class SandboxHost : IAsyncDisposable
         new Arm.ArmArea(),
         new Arg.ArgArea(),
         new Auth.IdentityArea(),   // Entra, managed identity, registries (Auth/, Registry/)
+        new Arm.RunCommandArea(),  // POST {vm}/runCommand: runs RunShellScript locally as the VM's identity
         new Behaviour.RequestLogFile(),   // opt-in: $ACRIDENTITY_SANDBOX_REQUEST_LOG (bench/)
     ];
 

@@ -72,8 +72,9 @@ public sealed class ArmScopeTests(ArmFixture f) : IClassFixture<ArmFixture>
         var (status, body, _) = await H.GetAsync($"{H.RgId}/providers/Microsoft.Web/nosuchtypes/x?api-version=2024-11-01");
         Assert.Equal(404, status);
         Assert.Equal("InvalidResourceType", ArmHarness.Code(body));
-        (status, body, _) = await H.SendAsync(HttpMethod.Post, $"{H.RgId}/providers/Microsoft.Compute/virtualMachines/myDockerVM/runCommand?api-version=2024-11-01",
-            new JsonObject { ["commandId"] = "RunShellScript" });
+        // runCommand has a handler (Arm/RunCommandArea.cs); restart has none.
+        (status, body, _) = await H.SendAsync(HttpMethod.Post, $"{H.RgId}/providers/Microsoft.Compute/virtualMachines/myDockerVM/restart?api-version=2024-11-01",
+            new JsonObject());
         Assert.Equal(404, status);
         (status, body, _) = await H.GetAsync($"/subscriptions/{H.Sub}/nothing?api-version=2021-04-01");
         Assert.Equal(404, status);

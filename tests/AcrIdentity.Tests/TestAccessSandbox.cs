@@ -92,10 +92,13 @@ public sealed class TestAccessSandbox : IAsyncLifetime
         };
         // A web app pulling with a user-assigned identity (acrUserManagedIdentityID is set by the test through Enable).
         live.Add(JsonNode.Parse("""{"type":"userAssignedIdentity","name":"liveUami"}""")!);
+        // A VM with AcrPull for -InWorkload (Run Command runs the probe as the VM).
+        live.Add(JsonNode.Parse("""{"type":"vm","name":"liveProbeVm","identity":{"type":"SystemAssigned"},"properties":{"hardwareProfile":{"vmSize":"Standard_D2s_v3"}}}""")!);
         live.Add(JsonNode.Parse("""{"type":"webApp","name":"liveUamiApp","kind":"app,linux,container","identity":{"type":"UserAssigned","userAssignedIdentities":["liveUami"]},"siteConfig":{"linuxFxVersion":"DOCKER|liveacr.azurecr.io/aci-helloworld:v1"}}""")!);
         var assignments = new JsonArray
         {
             JsonNode.Parse("""{"principal":"liveUami","role":"AcrPull","scope":"/subscriptions/{subscriptionId}/resourceGroups/live/providers/Microsoft.ContainerRegistry/registries/liveacr"}""")!,
+            JsonNode.Parse("""{"principal":"liveProbeVm","role":"AcrPull","scope":"/subscriptions/{subscriptionId}/resourceGroups/live/providers/Microsoft.ContainerRegistry/registries/liveacr"}""")!,
         };
         foreach (var c in LiveCases)
         {

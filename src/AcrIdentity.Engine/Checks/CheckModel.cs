@@ -52,6 +52,8 @@ namespace AcrIdentity.Engine.Checks
         public bool Live { get; set; }
         /// <summary>Where -Live's identity comes from (the cloud of the managed identity); null = the resolver's defaults.</summary>
         public ResolveRequest? LiveResolve { get; set; }
+        /// <summary>Run the pull probe inside the VM through Run Command, as the VM's own identity.</summary>
+        public bool InWorkload { get; set; }
     }
 
     /// <summary>Everything Test-AcrPullAccess found out about one target (a site and each slot are separate).</summary>

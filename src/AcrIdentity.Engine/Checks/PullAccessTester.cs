@@ -43,11 +43,12 @@ namespace AcrIdentity.Engine.Checks
             new AdminUserCheck(),
         };
 
-        /// <summary>Every check Id, in report order (LivePull last).</summary>
-        public static IReadOnlyList<string> CheckIds { get; } = Checks.Select(c => c.Id).Concat(new[] { LiveProbe.Id }).ToList();
+        /// <summary>Every check Id, in report order (LivePull, then InWorkloadProbe, last).</summary>
+        public static IReadOnlyList<string> CheckIds { get; } = Checks.Select(c => c.Id).Concat(new[] { LiveProbe.Id, InWorkloadProbe.Id }).ToList();
 
         private readonly ArmGateway _arm;
         private readonly IEngineHost _host;
+        private readonly string _armAudience;
         private readonly RegistryResolver _registries;
         private readonly IdentityResolver _identities;
         private readonly PermissionEvaluator _permissions;
@@ -58,6 +59,7 @@ namespace AcrIdentity.Engine.Checks
             if (context == null) throw new ArgumentNullException(nameof(context));
             _host = host ?? throw new ArgumentNullException(nameof(host));
             _arm = context.CreateGateway(host);
+            _armAudience = context.Cloud.ArmAudience;
             _registries = new RegistryResolver(_arm, host, context.SubscriptionId);
             _identities = new IdentityResolver(_arm, host, context.SubscriptionId);
             _permissions = new PermissionEvaluator(_arm);
@@ -133,6 +135,8 @@ namespace AcrIdentity.Engine.Checks
             report.Checks.Add(!request.Live ? LiveProbe.NotAsked()
                 : ctx.TargetMissing != null ? new PullCheck(LiveProbe.Id, LiveProbe.Name, CheckResult.Skipped, "Skipped: the target could not be read.")
                 : await LiveProbe.RunAsync(ctx, _host, ct).ConfigureAwait(false));
+            report.Checks.Add(!request.InWorkload ? InWorkloadProbe.NotAsked()
+                : await InWorkloadProbe.RunAsync(ctx, _arm, _armAudience, _host, ct).ConfigureAwait(false));
             foreach (PullCheck c in report.Checks.Where(c => c.Result == CheckResult.Fail || c.Result == CheckResult.Warning))
             {
                 _host.WriteVerbose($"{report.Target ?? report.Identity}: {c.Id} {c.Result} — {c.Message}");

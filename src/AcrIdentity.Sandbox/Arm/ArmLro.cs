@@ -12,11 +12,14 @@ static class ArmLro
     {
         /// <summary>When set, the operation also waits for this (e.g. a new registry's process).</summary>
         public Task? Ready { get; init; }
+        /// <summary>When set, operationResults answers 200 with this once done (a POST action's result, e.g. runCommand).</summary>
+        public Func<JsonNode?>? Result { get; init; }
     }
 
     static readonly ConcurrentDictionary<string, Operation> Ops = new(StringComparer.OrdinalIgnoreCase);
 
-    public static Operation Start(ArmRequest r, string resourceId, string ns, string location, DateTimeOffset? busyUntil, bool deleting, Task? ready = null)
+    public static Operation Start(ArmRequest r, string resourceId, string ns, string location, DateTimeOffset? busyUntil, bool deleting, Task? ready = null,
+        Func<JsonNode?>? result = null)
     {
         var id = Guid.NewGuid().ToString();
         var sub = ResourceIds.SubscriptionOf(resourceId);
@@ -24,7 +27,7 @@ static class ArmLro
         var v = Uri.EscapeDataString(r.ApiVersion ?? "");
         var now = r.World.Now;
         var op = new Operation(id, resourceId, now, busyUntil is { } b && b != DateTimeOffset.MaxValue ? b : now, deleting,
-            $"{root}/operationStatuses/{id}?api-version={v}", $"{root}/operationResults/{id}?api-version={v}") { Ready = ready };
+            $"{root}/operationStatuses/{id}?api-version={v}", $"{root}/operationResults/{id}?api-version={v}") { Ready = ready, Result = result };
         Ops[id] = op;
         return op;
     }
@@ -48,6 +51,7 @@ static class ArmLro
                 await ArmHttp.Json(r.Http, 202, null, new Dictionary<string, string> { ["Location"] = op.ResultUrl, ["Retry-After"] = "1" });
                 return;
             }
+            if (op.Result is not null) { await ArmHttp.Json(r.Http, 200, op.Result()); return; }
             var resource = op.Deleting ? null : r.World.GetResource(op.ResourceId);
             if (resource is null) await ArmHttp.Json(r.Http, 204, null);
             else await ArmHttp.Json(r.Http, 200, resource);

@@ -57,6 +57,10 @@ namespace AcrIdentity.Commands
         [Parameter]
         public SwitchParameter Live { get; set; }
 
+        /// <summary>Run the pull probe inside the VM (Run Command) as the VM's own identity.</summary>
+        [Parameter(ParameterSetName = TargetSet)]
+        public SwitchParameter InWorkload { get; set; }
+
         /// <summary>Return only $true or $false.</summary>
         [Parameter]
         public SwitchParameter Quiet { get; set; }
@@ -85,6 +89,7 @@ namespace AcrIdentity.Commands
                 IncludeSlots = IncludeSlots.IsPresent,
                 Live = Live.IsPresent,
                 LiveResolve = new ResolveRequest(),
+                InWorkload = InWorkload.IsPresent,
             };
 
             IReadOnlyList<PullAccessReport>? reports = RunEngine(bridge, async (host, ct) =>
