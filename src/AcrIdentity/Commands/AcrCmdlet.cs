@@ -2,6 +2,7 @@ using System;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
+using AcrIdentity.Engine.Auth;
 using AcrIdentity.Engine.Errors;
 using AcrIdentity.Hosting;
 
@@ -66,6 +67,18 @@ namespace AcrIdentity.Commands
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
                 throw new PipelineStoppedException();
+            }
+        }
+
+        /// <summary>The caller's Az context, read only when no Connect-AcrIdentity context would win over it.</summary>
+        internal AzContextSnapshot? ReadAzContextUnlessConnected(PipelineBridge bridge) =>
+            Session.Current is null ? AzContextReader.Read(this, bridge) : null;
+
+        internal void ValidatePropagationTimeout(TimeSpan timeout)
+        {
+            if (timeout < TimeSpan.Zero)
+            {
+                ThrowInvalidArgument("InvalidPropagationTimeout", "-PropagationTimeout cannot be negative.", "Pass a duration such as (New-TimeSpan -Minutes 5).");
             }
         }
 

@@ -53,7 +53,7 @@ namespace AcrIdentity.Commands
         protected override void ProcessRecord()
         {
             var bridge = new PipelineBridge();
-            AzContextSnapshot? az = Session.Current is null ? AzContextReader.Read(this, bridge) : null;
+            AzContextSnapshot? az = ReadAzContextUnlessConnected(bridge);
             bool whatIf = EnableAcrManagedIdentityPullCommand.IsWhatIf(this);
             var request = new DisableRequest
             {

@@ -87,10 +87,7 @@ namespace AcrIdentity.Commands
                 ThrowInvalidArgument("ConflictingSlotParameters", "-Slot picks one slot and -IncludeSlots picks the site and every slot; use one of them.",
                     "Leave out -Slot or -IncludeSlots.");
             }
-            if (PropagationTimeout < TimeSpan.Zero)
-            {
-                ThrowInvalidArgument("InvalidPropagationTimeout", "-PropagationTimeout cannot be negative.", "Pass a duration such as (New-TimeSpan -Minutes 5).");
-            }
+            ValidatePropagationTimeout(PropagationTimeout);
         }
 
         protected override void ProcessRecord()
@@ -106,7 +103,7 @@ namespace AcrIdentity.Commands
                     "Leave out -UserAssignedIdentity for the system-assigned identity, or use -IdentityType UserAssigned with it.");
             }
             var bridge = new PipelineBridge();
-            AzContextSnapshot? az = Session.Current is null ? AzContextReader.Read(this, bridge) : null;
+            AzContextSnapshot? az = ReadAzContextUnlessConnected(bridge);
             bool asAz = AsAzCommand.IsPresent;
             bool whatIf = asAz || IsWhatIf(this);
             var request = new EnableRequest

@@ -22,7 +22,7 @@ namespace AcrIdentity.Commands
         {
             var bridge = new PipelineBridge();
             // The Az context only matters without a Connect-AcrIdentity context; skip the Get-AzContext call then.
-            AzContextSnapshot? az = Session.Current is null ? AzContextReader.Read(this, bridge) : null;
+            AzContextSnapshot? az = ReadAzContextUnlessConnected(bridge);
             var request = new ResolveRequest { AzContext = az, SubscriptionId = Subscription };
 
             ModuleContext? context = RunEngine(bridge, async (host, ct) =>

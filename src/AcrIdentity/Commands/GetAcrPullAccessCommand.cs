@@ -40,7 +40,7 @@ namespace AcrIdentity.Commands
         protected override void ProcessRecord()
         {
             var bridge = new PipelineBridge();
-            AzContextSnapshot? az = Session.Current is null ? AzContextReader.Read(this, bridge) : null;
+            AzContextSnapshot? az = ReadAzContextUnlessConnected(bridge);
             var request = new AuditRequest
             {
                 Registry = ParameterSetName == RegistrySet ? Registry : null,

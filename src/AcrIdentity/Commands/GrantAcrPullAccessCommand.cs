@@ -43,16 +43,13 @@ namespace AcrIdentity.Commands
         protected override void BeginProcessing()
         {
             base.BeginProcessing();
-            if (PropagationTimeout < TimeSpan.Zero)
-            {
-                ThrowInvalidArgument("InvalidPropagationTimeout", "-PropagationTimeout cannot be negative.", "Pass a duration such as (New-TimeSpan -Minutes 5).");
-            }
+            ValidatePropagationTimeout(PropagationTimeout);
         }
 
         protected override void ProcessRecord()
         {
             var bridge = new PipelineBridge();
-            AzContextSnapshot? az = Session.Current is null ? AzContextReader.Read(this, bridge) : null;
+            AzContextSnapshot? az = ReadAzContextUnlessConnected(bridge);
             bool whatIf = EnableAcrManagedIdentityPullCommand.IsWhatIf(this);
             var request = new AccessRequest
             {

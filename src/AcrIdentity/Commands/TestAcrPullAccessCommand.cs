@@ -78,7 +78,7 @@ namespace AcrIdentity.Commands
         protected override void ProcessRecord()
         {
             var bridge = new PipelineBridge();
-            AzContextSnapshot? az = Session.Current is null ? AzContextReader.Read(this, bridge) : null;
+            AzContextSnapshot? az = ReadAzContextUnlessConnected(bridge);
             var request = new PullAccessRequest
             {
                 ResourceId = ParameterSetName == TargetSet ? ResourceId : null,
