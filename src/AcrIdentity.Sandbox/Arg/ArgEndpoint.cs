@@ -145,9 +145,12 @@ static class ArgEndpoint
         lock (q)
         {
             while (q.Count > 0 && now - q.Peek() >= Window) q.Dequeue();
-            q.Enqueue(now);
+            // Only served queries use quota, as in Azure: counting refused ones would keep a client that waits
+            // exactly the Retry-After throttled for ever.
+            bool served = q.Count < ctx.Behaviours.ArgQuotaPerWindow || !ctx.Behaviours.ArgThrottlingEnabled;
+            if (served) q.Enqueue(now);
             var resets = q.Count > 0 ? Window - (now - q.Peek()) : Window;
-            return (ctx.Behaviours.ArgQuotaPerWindow - q.Count, resets < TimeSpan.Zero ? TimeSpan.Zero : resets);
+            return (served ? ctx.Behaviours.ArgQuotaPerWindow - q.Count : -1, resets < TimeSpan.Zero ? TimeSpan.Zero : resets);
         }
     }
 }
