@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
+using AcrIdentity.Completion;
 using AcrIdentity.Engine.Auth;
 using AcrIdentity.Engine.Configure;
 using AcrIdentity.Hosting;
@@ -24,6 +25,7 @@ namespace AcrIdentity.Commands
         [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
         [AzReferenceTransformation("Id", "LoginServer", "Name")]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(ResourceCompleter))]
         public string Registry { get; set; } = string.Empty;
 
         [Parameter]

@@ -3,6 +3,7 @@ using System.Collections;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
+using AcrIdentity.Completion;
 using System.Threading;
 using System.Threading.Tasks;
 using AcrIdentity.Engine.Auth;
@@ -31,6 +32,7 @@ namespace AcrIdentity.Commands
         [Parameter(Mandatory = true, Position = 1)]
         [AzReferenceTransformation("Id", "LoginServer", "Name")]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(ResourceCompleter))]
         public string Registry { get; set; } = string.Empty;
 
         [Parameter]
@@ -41,6 +43,7 @@ namespace AcrIdentity.Commands
         [Parameter(ValueFromPipelineByPropertyName = true)]
         [AzReferenceTransformation("Id", "ClientId", "PrincipalId", "Name")]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(ResourceCompleter))]
         public string? UserAssignedIdentity { get; set; }
 
         /// <summary>Configure this slot of the web app (each slot has its own identity and settings).</summary>

@@ -1,5 +1,6 @@
 using System.Linq;
 using System.Management.Automation;
+using AcrIdentity.Completion;
 using AcrIdentity.Engine.Audit;
 using AcrIdentity.Engine.Auth;
 using AcrIdentity.Hosting;
@@ -21,6 +22,7 @@ namespace AcrIdentity.Commands
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = RegistrySet)]
         [AzReferenceTransformation("Id", "LoginServer", "Name")]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(ResourceCompleter))]
         public string Registry { get; set; } = string.Empty;
 
         /// <summary>A subscription (ID or /subscriptions/…), resource group or management group ID; default: the current subscription.</summary>

@@ -1,5 +1,6 @@
 using System;
 using System.Management.Automation;
+using AcrIdentity.Completion;
 using AcrIdentity.Engine.Audit;
 using AcrIdentity.Engine.Auth;
 using AcrIdentity.Hosting;
@@ -25,6 +26,7 @@ namespace AcrIdentity.Commands
         [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
         [AzReferenceTransformation("Id", "LoginServer", "Name")]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(ResourceCompleter))]
         public string Registry { get; set; } = string.Empty;
 
         /// <summary>ABAC-mode registries: limit the grant to this repository (or a prefix ending in '/').</summary>

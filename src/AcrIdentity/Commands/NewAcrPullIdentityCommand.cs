@@ -1,5 +1,6 @@
 using System;
 using System.Management.Automation;
+using AcrIdentity.Completion;
 using AcrIdentity.Engine.Audit;
 using AcrIdentity.Engine.Auth;
 using AcrIdentity.Hosting;
@@ -20,12 +21,14 @@ namespace AcrIdentity.Commands
 
         [Parameter(Mandatory = true, Position = 1)]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(ResourceCompleter))]
         public string ResourceGroupName { get; set; } = string.Empty;
 
         /// <summary>Name, login server or resource ID of the registry, or the object Get-AzContainerRegistry returns.</summary>
         [Parameter(Mandatory = true, Position = 2)]
         [AzReferenceTransformation("Id", "LoginServer", "Name")]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(ResourceCompleter))]
         public string Registry { get; set; } = string.Empty;
 
         /// <summary>Default: the resource group's location.</summary>

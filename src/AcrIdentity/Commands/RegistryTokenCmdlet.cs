@@ -1,5 +1,6 @@
 using System;
 using System.Management.Automation;
+using AcrIdentity.Completion;
 using System.Security;
 using AcrIdentity.Engine.Auth;
 using AcrIdentity.Engine.Registry;
@@ -15,6 +16,7 @@ namespace AcrIdentity.Commands
         [Alias("Name", "RegistryName")]
         [AzReferenceTransformation("Registry", "Id", "LoginServer", "Name")]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(ResourceCompleter))]
         public string Registry { get; set; } = string.Empty;
 
         /// <summary>Also get an access token for this repository, which proves the identity may pull (or push) it.</summary>

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Management.Automation;
+using AcrIdentity.Completion;
 using AcrIdentity.Engine.Audit;
 using AcrIdentity.Engine.Auth;
 using AcrIdentity.Engine.Errors;
@@ -27,6 +28,7 @@ namespace AcrIdentity.Commands
         [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
         [AzReferenceTransformation("Id", "LoginServer", "Name")]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(ResourceCompleter))]
         public string Registry { get; set; } = string.Empty;
 
         /// <summary>Only this assignment (a Get-AcrPullAccess row binds it).</summary>

@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
+using AcrIdentity.Completion;
 using AcrIdentity.Engine.Auth;
 using AcrIdentity.Engine.Checks;
 using AcrIdentity.Hosting;
@@ -38,6 +39,7 @@ namespace AcrIdentity.Commands
         [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = TargetSet)]
         [AzReferenceTransformation("Id", "LoginServer", "Name")]
         [AllowEmptyString]
+        [ArgumentCompleter(typeof(ResourceCompleter))]
         public string? Registry { get; set; }
 
         /// <summary>The image (login-server/repository:tag) or repository:tag to check; inferred from the target when left out.</summary>

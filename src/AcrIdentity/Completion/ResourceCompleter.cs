@@ -1,10 +1,11 @@
 using System;
+using System.Collections;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
+using System.Management.Automation.Language;
 using System.Threading.Tasks;
 using AcrIdentity.Engine.Auth;
-using System.Reflection;
 using System.Runtime.CompilerServices;
 using AcrIdentity.Engine.Completion;
 using AcrIdentity.Hosting;
@@ -13,21 +14,16 @@ namespace AcrIdentity.Completion
 {
     /// <summary>
     /// Tab completion for -Registry, -ResourceGroupName and -UserAssignedIdentity from the current context's
-    /// subscription. AcrIdentity.psm1 registers it (Register-ArgumentCompleter) for every cmdlet of this assembly
-    /// that has such a parameter, so cmdlet files need no attribute.
+    /// subscription, named by an [ArgumentCompleter] attribute on each such parameter. An attribute rather than
+    /// Register-ArgumentCompleter at import: finding the parameters by reflection loaded every type, and with them
+    /// the engine, on every Import-Module.
     /// </summary>
-    public static class ResourceCompleter
+    public sealed class ResourceCompleter : IArgumentCompleter
     {
         public static readonly string[] Parameters = { "Registry", "ResourceGroupName", "UserAssignedIdentity" };
 
-        /// <summary>Names of this assembly's cmdlets that have <paramref name="parameterName"/>.</summary>
-        public static string[] CommandsWith(string parameterName) =>
-            typeof(ResourceCompleter).Assembly.GetTypes()
-                .Select(t => (Type: t, Cmdlet: t.GetCustomAttribute<CmdletAttribute>()))
-                .Where(x => x.Cmdlet != null && x.Type.GetProperty(parameterName)?.GetCustomAttributes<ParameterAttribute>().Any() == true)
-                .Select(x => x.Cmdlet!.VerbName + "-" + x.Cmdlet.NounName)
-                .OrderBy(n => n, StringComparer.Ordinal)
-                .ToArray();
+        public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+            CommandAst commandAst, IDictionary fakeBoundParameters) => Complete(parameterName, wordToComplete);
 
         /// <summary>How long listed names are reused (default two minutes); failures are cached as long.</summary>
         public static TimeSpan CacheDuration
