@@ -108,6 +108,66 @@ public sealed class AuthEndpointTests : IClassFixture<AuthSandbox>
     }
 
     [Fact]
+    public async Task Graph_getByIds_answers_like_graph_for_identities_apps_users_and_groups_and_can_refuse()
+    {
+        string graph = H.Endpoints.MicrosoftGraphEndpoint!;
+        string token = await H.OperatorTokenAsync(graph.TrimEnd('/') + "/.default");
+        var world = H.Host.World;
+        var app = world.AddServicePrincipal(Unique("app"));
+        var user = world.AddUser(Unique("user") + "@sandbox.onmicrosoft.com");
+        var group = world.AddGroup(Unique("group"));
+        var uamiId = $"/subscriptions/{H.Subscription}/resourceGroups/{AuthSandbox.Rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{Unique("id")}";
+        var uami = await H.ArmPutAsync(uamiId, "2023-01-31", new JsonObject { ["location"] = "westus" });
+        string miPrincipal = (string)uami["properties"]!["principalId"]!;
+
+        async Task<(HttpStatusCode Status, JsonObject Body)> GetByIds(IEnumerable<string> ids, params string[] types)
+        {
+            using var req = new HttpRequestMessage(HttpMethod.Post, graph + "v1.0/directoryObjects/getByIds");
+            req.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            var body = new JsonObject { ["ids"] = new JsonArray(ids.Select(i => (JsonNode)i!).ToArray()) };
+            if (types.Length > 0) body["types"] = new JsonArray(types.Select(t => (JsonNode)t!).ToArray());
+            req.Content = new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json");
+            using var res = await H.Http.SendAsync(req);
+            return (res.StatusCode, (JsonObject)JsonNode.Parse(await res.Content.ReadAsStringAsync())!);
+        }
+
+        string unknown = Guid.NewGuid().ToString();
+        var (status, found) = await GetByIds([app.ObjectId, user.ObjectId, group.ObjectId, miPrincipal, unknown], "servicePrincipal", "user", "group");
+        Assert.Equal(HttpStatusCode.OK, status);
+        var byId = found["value"]!.AsArray().ToDictionary(o => (string)o!["id"]!, o => o!.AsObject(), StringComparer.OrdinalIgnoreCase);
+        Assert.Equal(4, byId.Count);
+        Assert.Equal("#microsoft.graph.servicePrincipal", (string?)byId[app.ObjectId]["@odata.type"]);
+        Assert.Equal("Application", (string?)byId[app.ObjectId]["servicePrincipalType"]);
+        Assert.Equal("#microsoft.graph.user", (string?)byId[user.ObjectId]["@odata.type"]);
+        Assert.Equal("#microsoft.graph.group", (string?)byId[group.ObjectId]["@odata.type"]);
+        Assert.Equal("ManagedIdentity", (string?)byId[miPrincipal]["servicePrincipalType"]);
+        var alternative = byId[miPrincipal]["alternativeNames"]!.AsArray().Select(n => (string)n!).ToList();
+        Assert.Equal("isExplicit=True", alternative[0]);
+        Assert.Equal(uamiId, alternative[1], ignoreCase: true);
+
+        // types narrows; a deleted identity's principal is gone from the directory.
+        Assert.Single((await GetByIds([app.ObjectId, user.ObjectId], "user")).Body["value"]!.AsArray());
+        Assert.True(await H.ArmDeleteAsync(uamiId, "2023-01-31") is HttpStatusCode.OK or HttpStatusCode.NoContent);
+        Assert.Empty((await GetByIds([miPrincipal])).Body["value"]!.AsArray());
+
+        // Graph's limit, and its refusal of a caller without Directory.Read.All.
+        var (tooMany, error) = await GetByIds(Enumerable.Range(0, 1001).Select(_ => Guid.NewGuid().ToString()));
+        Assert.Equal(HttpStatusCode.BadRequest, tooMany);
+        Assert.Equal("Request_BadRequest", (string?)error["error"]!["code"]);
+        H.Host.Behaviours.GraphDirectoryReadDenied = [H.Endpoints.Operator.PrincipalId];
+        try
+        {
+            var (denied, refusal) = await GetByIds([app.ObjectId]);
+            Assert.Equal(HttpStatusCode.Forbidden, denied);
+            Assert.Equal("Authorization_RequestDenied", (string?)refusal["error"]!["code"]);
+        }
+        finally
+        {
+            H.Host.Behaviours.GraphDirectoryReadDenied = null;
+        }
+    }
+
+    [Fact]
     public async Task Identity_endpoint_follows_the_resources_identity_at_request_time()
     {
         var id = $"/subscriptions/{H.Subscription}/resourceGroups/{AuthSandbox.Rg}/providers/Microsoft.Web/sites/{Unique("app")}";

@@ -231,7 +231,7 @@ static class ArmMeta
         {
             ["name"] = "AzureSandbox", ["resourceManager"] = arm, ["portal"] = arm, ["gallery"] = arm,
             ["graph"] = "https://graph.windows.net/", ["graphAudience"] = "https://graph.windows.net/",
-            ["microsoftGraphResourceId"] = "https://graph.microsoft.com/", ["sqlManagement"] = "https://management.core.windows.net:8443/",
+            ["microsoftGraphResourceId"] = ctx.Endpoints.MicrosoftGraphEndpoint ?? arm + "graph/", ["sqlManagement"] = "https://management.core.windows.net:8443/",
             ["batch"] = "https://batch.core.windows.net/", ["activeDirectoryDataLake"] = "https://datalake.azure.net/",
             ["vmImageAliasDoc"] = "https://raw.githubusercontent.com/Azure/azure-rest-api-specs/main/arm-compute/quickstart-templates/aliases.json",
             ["authentication"] = new JsonObject

@@ -67,7 +67,7 @@ public sealed class IdentityArea : ISandboxArea, ICallerResolver, IRegistryFront
     public void Map(WebApplication app, SandboxContext ctx)
     {
         LoginEndpoints.Map(app, Tokens, _world!, () => ctx.ArmBaseUri);
-        GraphEndpoints.Map(app, Tokens, _world!, () => ctx.ArmBaseUri);
+        GraphEndpoints.Map(app, Tokens, _world!, () => ctx.ArmBaseUri, ctx.Behaviours);
     }
 
     public async Task StartedAsync(SandboxContext ctx, CancellationToken ct)

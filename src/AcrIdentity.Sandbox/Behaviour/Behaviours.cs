@@ -30,4 +30,12 @@ public sealed class Behaviours
     /// exceeded and <see cref="ArgThrottlingEnabled"/>.</summary>
     public int ArgQuotaPerWindow { get; set; } = 15;
     public bool ArgThrottlingEnabled { get; set; }
+
+    /// <summary>Callers (object IDs, or "*" for everyone) to whom Microsoft Graph refuses directory reads with 403
+    /// Authorization_RequestDenied, as to an identity without Directory.Read.All. Null: nobody. Replace, don't mutate.</summary>
+    public IReadOnlyCollection<string>? GraphDirectoryReadDenied { get; set; }
+
+    public bool IsGraphDirectoryReadDenied(string callerObjectId) =>
+        GraphDirectoryReadDenied is { } denied
+        && denied.Any(d => d == "*" || d.Equals(callerObjectId, StringComparison.OrdinalIgnoreCase));
 }

@@ -230,7 +230,14 @@ public sealed class ScenarioLoader(World.World world, Behaviours behaviours)
             });
         if (b["argQuotaPerWindow"] is { } q) behaviours.ArgQuotaPerWindow = q.GetValue<int>();
         if (b["argThrottling"] is { } at) behaviours.ArgThrottlingEnabled = at.GetValue<bool>();
+        if (b["graphDirectoryReadDenied"] is JsonArray gd)
+            behaviours.GraphDirectoryReadDenied = gd.Select(x => Str(x)!).Select(n => n == "*" ? n : ResolvePrincipalName(n)).ToList();
     }
+
+    // Behaviours are applied last, so principals from "principals" (or the operator) can be named.
+    string ResolvePrincipalName(string nameOrId) =>
+        nameOrId.Equals("operator", StringComparison.OrdinalIgnoreCase) ? world.Operator.ObjectId
+        : world.Principals().FirstOrDefault(p => p.DisplayName.Equals(nameOrId, StringComparison.OrdinalIgnoreCase))?.ObjectId ?? nameOrId;
 }
 
 public sealed class ScenarioException(string message) : Exception(message);
