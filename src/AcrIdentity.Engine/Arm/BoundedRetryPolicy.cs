@@ -15,6 +15,8 @@ namespace AcrIdentity.Engine.Arm
     internal sealed class BoundedRetryPolicy : RetryPolicy
     {
         internal const string HostProperty = "AcrIdentity.EngineHost";
+        /// <summary>The service named in verbose lines ("Graph"); ARM when unset.</summary>
+        internal const string ServiceProperty = "AcrIdentity.Service";
         private const string StartedProperty = "AcrIdentity.Started";
         private const string AttemptProperty = "AcrIdentity.AttemptStarted";
         private const string CountProperty = "AcrIdentity.Attempts";
@@ -108,7 +110,8 @@ namespace AcrIdentity.Engine.Arm
         {
             if (message.TryGetProperty(HostProperty, out object? host) && host is IEngineHost engineHost)
             {
-                engineHost.WriteVerbose("ARM " + text);
+                string service = message.TryGetProperty(ServiceProperty, out object? name) && name is string n ? n : "ARM";
+                engineHost.WriteVerbose(service + " " + text);
             }
         }
     }

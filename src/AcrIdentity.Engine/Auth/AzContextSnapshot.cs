@@ -38,6 +38,8 @@ namespace AcrIdentity.Engine.Auth
         public string? ActiveDirectoryServiceEndpointResourceId { get; set; }
         /// <summary>Without the leading dot, as Az stores it (azurecr.io, azurecr.us, …).</summary>
         public string? ContainerRegistryEndpointSuffix { get; set; }
+        /// <summary>Environment.ExtendedProperties["MicrosoftGraphUrl"] (Az.Accounts 2+); null for a known cloud means its usual Graph.</summary>
+        public string? MicrosoftGraphUrl { get; set; }
 
         /// <summary>
         /// Get-AzAccessToken -ResourceUrl &lt;resource&gt; [-TenantId]: the resource is the audience without "/.default"

@@ -21,7 +21,8 @@ namespace AcrIdentity.Engine.Auth
     {
         public const string MetadataApiVersion = "2022-09-01";
 
-        public CloudEnvironment(string name, Uri resourceManagerUrl, Uri authorityHost, string armAudience, string? acrLoginServerSuffix, bool isCustom, string? defaultTenantId = null)
+        public CloudEnvironment(string name, Uri resourceManagerUrl, Uri authorityHost, string armAudience, string? acrLoginServerSuffix, bool isCustom, string? defaultTenantId = null,
+            Uri? microsoftGraphUrl = null)
         {
             if (string.IsNullOrWhiteSpace(name)) throw new ArgumentException("A cloud needs a name.", nameof(name));
             if (string.IsNullOrWhiteSpace(armAudience)) throw new ArgumentException("A cloud needs an ARM audience.", nameof(armAudience));
@@ -32,6 +33,7 @@ namespace AcrIdentity.Engine.Auth
             AcrLoginServerSuffix = string.IsNullOrWhiteSpace(acrLoginServerSuffix) ? null : acrLoginServerSuffix!.Trim().TrimStart('.');
             IsCustom = isCustom;
             DefaultTenantId = string.IsNullOrWhiteSpace(defaultTenantId) ? null : defaultTenantId;
+            MicrosoftGraphUrl = microsoftGraphUrl == null ? null : WithTrailingSlash(microsoftGraphUrl);
         }
 
         public string Name { get; }
@@ -46,20 +48,29 @@ namespace AcrIdentity.Engine.Auth
         /// <summary>The tenant a custom cloud's description names (the sandbox's endpoints.json does).</summary>
         public string? DefaultTenantId { get; }
 
+        /// <summary>
+        /// Microsoft Graph's base URL, which is also its token audience (https://graph.microsoft.com/); null when the
+        /// cloud does not say, and then nothing is looked up in Entra ID.
+        /// </summary>
+        public Uri? MicrosoftGraphUrl { get; }
+
+        /// <summary>The scope a Graph token is requested for ("https://graph.microsoft.com/.default"); null without Graph.</summary>
+        public string? GraphScope => MicrosoftGraphUrl == null ? null : MicrosoftGraphUrl.AbsoluteUri.TrimEnd('/') + "/.default";
+
         /// <summary>The scope an ARM token is requested for: the audience plus "/.default" (so "…windows.net//.default", as az asks).</summary>
         public string ArmScope => ArmAudience + "/.default";
 
         public static CloudEnvironment AzureCloud { get; } = new CloudEnvironment("AzureCloud",
             new Uri("https://management.azure.com/"), new Uri("https://login.microsoftonline.com/"),
-            "https://management.core.windows.net/", "azurecr.io", isCustom: false);
+            "https://management.core.windows.net/", "azurecr.io", isCustom: false, microsoftGraphUrl: new Uri("https://graph.microsoft.com/"));
 
         public static CloudEnvironment AzureChinaCloud { get; } = new CloudEnvironment("AzureChinaCloud",
             new Uri("https://management.chinacloudapi.cn/"), new Uri("https://login.chinacloudapi.cn/"),
-            "https://management.core.chinacloudapi.cn/", "azurecr.cn", isCustom: false);
+            "https://management.core.chinacloudapi.cn/", "azurecr.cn", isCustom: false, microsoftGraphUrl: new Uri("https://microsoftgraph.chinacloudapi.cn/"));
 
         public static CloudEnvironment AzureUSGovernment { get; } = new CloudEnvironment("AzureUSGovernment",
             new Uri("https://management.usgovcloudapi.net/"), new Uri("https://login.microsoftonline.us/"),
-            "https://management.core.usgovcloudapi.net/", "azurecr.us", isCustom: false);
+            "https://management.core.usgovcloudapi.net/", "azurecr.us", isCustom: false, microsoftGraphUrl: new Uri("https://graph.microsoft.us/"));
 
         public static IReadOnlyList<CloudEnvironment> KnownClouds { get; } = new[] { AzureCloud, AzureChinaCloud, AzureUSGovernment };
 
@@ -150,6 +161,7 @@ namespace AcrIdentity.Engine.Auth
             string? audience = Str(doc, "armAudience") ?? Str(doc, "activeDirectoryServiceEndpointResourceId");
             string? suffix = Str(doc, "acrLoginServerSuffix") ?? Str(doc, "containerRegistryEndpointSuffix");
             string name = Str(doc, "name") ?? Str(doc, "environmentName") ?? "AcrIdentitySandbox";
+            Uri? graph = HttpsUri(Str(doc, "microsoftGraphEndpoint") ?? Str(doc, "microsoftGraphUrl") ?? Str(doc, "microsoftGraphResourceId"));
 
             if (authority == null || audience == null || suffix == null)
             {
@@ -169,9 +181,10 @@ namespace AcrIdentity.Engine.Auth
                 authority ??= fromArm.AuthorityHost.AbsoluteUri;
                 audience ??= fromArm.ArmAudience;
                 suffix ??= fromArm.AcrLoginServerSuffix;
+                graph ??= fromArm.MicrosoftGraphUrl;
                 if (Str(doc, "name") == null && Str(doc, "environmentName") == null) name = fromArm.Name;
             }
-            return new CloudEnvironment(name, arm, ParseAuthority(authority, path), audience, suffix, isCustom: true, defaultTenantId: tenant);
+            return new CloudEnvironment(name, arm, ParseAuthority(authority, path), audience, suffix, isCustom: true, defaultTenantId: tenant, microsoftGraphUrl: graph);
         }
 
         /// <summary>A cloud from GET &lt;arm&gt;/metadata/endpoints?api-version=2022-09-01 (an object, or an array of clouds).</summary>
@@ -240,7 +253,8 @@ namespace AcrIdentity.Engine.Auth
             }
             Uri arm = rm != null && Uri.TryCreate(rm, UriKind.Absolute, out var parsedRm) ? parsedRm : requestedArm;
             bool isKnown = TryGetKnown(name, out var known) && SameEndpoint(known.ResourceManagerUrl.AbsoluteUri, arm);
-            return new CloudEnvironment(name, arm, ParseAuthority(login, source), audience, suffix, isCustom: !isKnown);
+            Uri? graph = HttpsUri(Str(doc, "microsoftGraphResourceId")) ?? (isKnown ? known.MicrosoftGraphUrl : null);
+            return new CloudEnvironment(name, arm, ParseAuthority(login, source), audience, suffix, isCustom: !isKnown, microsoftGraphUrl: graph);
         }
 
         /// <summary>The cloud of an Az context: its own endpoint values, with a known cloud's values filling gaps.</summary>
@@ -259,7 +273,9 @@ namespace AcrIdentity.Engine.Auth
                     "Check the environment with Get-AzEnvironment, or run Connect-AcrIdentity with -Environment.");
             }
             bool isKnown = known != null && SameEndpoint(known.ResourceManagerUrl.AbsoluteUri, arm);
-            return new CloudEnvironment(name, arm, authority, audience, suffix, isCustom: !isKnown);
+            // A known cloud's Graph only when ARM is that cloud's too: a custom ARM's tokens must not go to the public Graph.
+            Uri? graph = HttpsUri(snapshot.MicrosoftGraphUrl) ?? (isKnown ? known!.MicrosoftGraphUrl : null);
+            return new CloudEnvironment(name, arm, authority, audience, suffix, isCustom: !isKnown, microsoftGraphUrl: graph);
         }
 
         private static Uri ParseAuthority(string text, string source)
@@ -281,6 +297,8 @@ namespace AcrIdentity.Engine.Auth
         private static Uri WithTrailingSlash(Uri uri) => uri.AbsoluteUri.EndsWith("/", StringComparison.Ordinal) ? uri : new Uri(uri.AbsoluteUri + "/");
 
         private static Uri? TryUri(string? text) => !string.IsNullOrWhiteSpace(text) && Uri.TryCreate(text!.Trim(), UriKind.Absolute, out var u) ? u : null;
+
+        private static Uri? HttpsUri(string? text) => TryUri(text) is { } u && u.Scheme == Uri.UriSchemeHttps ? u : null;
 
         private static string? NullIfEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s!.Trim();
 

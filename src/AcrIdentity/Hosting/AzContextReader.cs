@@ -67,6 +67,7 @@ namespace AcrIdentity.Hosting
             ActiveDirectoryAuthority = Text(context, "Environment", "ActiveDirectoryAuthority"),
             ActiveDirectoryServiceEndpointResourceId = Text(context, "Environment", "ActiveDirectoryServiceEndpointResourceId"),
             ContainerRegistryEndpointSuffix = Text(context, "Environment", "ContainerRegistryEndpointSuffix"),
+            MicrosoftGraphUrl = Extended(context, "Environment", "MicrosoftGraphUrl"),
         };
 
         /// <summary>
@@ -144,6 +145,28 @@ namespace AcrIdentity.Hosting
         {
             object? v = obj.Properties[name]?.Value;
             return v is PSObject p ? p.BaseObject : v;
+        }
+
+        /// <summary>A value of obj.outer.ExtendedProperties (a dictionary in Az), or null.</summary>
+        internal static string? Extended(PSObject obj, string outer, string key)
+        {
+            object? o = obj.Properties[outer]?.Value;
+            object? bag = o is null ? null : PSObject.AsPSObject(o).Properties["ExtendedProperties"]?.Value;
+            if ((bag is PSObject p ? p.BaseObject : bag) is not System.Collections.IDictionary dictionary)
+            {
+                return null;
+            }
+
+            foreach (System.Collections.DictionaryEntry entry in dictionary)
+            {
+                if (string.Equals(entry.Key?.ToString(), key, StringComparison.OrdinalIgnoreCase))
+                {
+                    string? s = entry.Value?.ToString();
+                    return string.IsNullOrWhiteSpace(s) ? null : s;
+                }
+            }
+
+            return null;
         }
 
         internal static string? Text(PSObject obj, string outer, string inner)

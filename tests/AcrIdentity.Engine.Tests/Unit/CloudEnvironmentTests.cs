@@ -119,6 +119,47 @@ public class CloudEnvironmentTests
         Assert.Equal("RegistrySuffixUnknown", ex.Reason);
     }
 
+    [Theory]
+    [InlineData("AzureCloud", "https://graph.microsoft.com/")]
+    [InlineData("AzureChinaCloud", "https://microsoftgraph.chinacloudapi.cn/")]
+    [InlineData("AzureUSGovernment", "https://graph.microsoft.us/")]
+    public void Known_clouds_know_their_microsoft_graph(string name, string graph)
+    {
+        Assert.True(CloudEnvironment.TryGetKnown(name, out var cloud));
+        Assert.Equal(graph, cloud.MicrosoftGraphUrl!.AbsoluteUri);
+        Assert.Equal(graph.TrimEnd('/') + "/.default", cloud.GraphScope);
+    }
+
+    [Fact]
+    public void Microsoft_graph_comes_from_the_az_context_and_a_known_name_alone_never_points_a_custom_arm_at_public_graph()
+    {
+        var custom = new AzContextSnapshot
+        {
+            EnvironmentName = "AzureCloud",
+            ResourceManagerUrl = "https://arm.lab/",
+            ActiveDirectoryAuthority = "https://login.lab/",
+            ActiveDirectoryServiceEndpointResourceId = "https://management.lab/",
+        };
+        Assert.Null(CloudEnvironment.FromAzContext(custom).MicrosoftGraphUrl);
+
+        custom.MicrosoftGraphUrl = "https://arm.lab/graph/";
+        Assert.Equal("https://arm.lab/graph/", CloudEnvironment.FromAzContext(custom).MicrosoftGraphUrl!.AbsoluteUri);
+
+        var pub = CloudEnvironment.FromAzContext(new AzContextSnapshot { EnvironmentName = "AzureCloud", ResourceManagerUrl = "https://management.azure.com/" });
+        Assert.Equal("https://graph.microsoft.com/", pub.MicrosoftGraphUrl!.AbsoluteUri);
+    }
+
+    [Fact]
+    public void Metadata_gives_microsoft_graph()
+    {
+        var doc = JsonNode.Parse("""
+            {"name":"Lab","resourceManager":"https://arm.lab/","microsoftGraphResourceId":"https://graph.lab/",
+             "authentication":{"loginEndpoint":"https://login.lab/","audiences":["https://management.lab/"]}}
+            """);
+        var cloud = CloudEnvironment.ParseMetadata(doc, new Uri("https://arm.lab/"), "test");
+        Assert.Equal("https://graph.lab/", cloud.MicrosoftGraphUrl!.AbsoluteUri);
+    }
+
     [Fact]
     public void Az_context_missing_endpoints_of_an_unknown_cloud_is_reported()
     {
@@ -137,6 +178,14 @@ public class CloudEnvironmentTests
         Assert.True(cloud.IsCustom);
         Assert.Equal("t1", cloud.DefaultTenantId);
         Assert.Equal("azurecr.sandbox", cloud.AcrLoginServerSuffix);
+        Assert.Null(cloud.MicrosoftGraphUrl);
+
+        File.WriteAllText(Path.Combine(dir, "endpoints.json"), """
+            {"armEndpoint":"https://127.0.0.1:1/","tenantId":"t1","activeDirectoryAuthority":"https://127.0.0.1:1/","armAudience":"https://management.core.windows.net/","acrLoginServerSuffix":"azurecr.sandbox",
+             "microsoftGraphEndpoint":"https://127.0.0.1:1/graph/"}
+            """);
+        cloud = await CloudEnvironment.ResolveAsync(dir, new RecordingHost(), CancellationToken.None);
+        Assert.Equal("https://127.0.0.1:1/graph/", cloud.MicrosoftGraphUrl!.AbsoluteUri);
     }
 
     [Fact]

@@ -35,6 +35,7 @@ public abstract class SandboxTest : IDisposable
            .Set("AZSTANDIN_ARM", ep.ArmEndpoint)
            .Set("AZSTANDIN_AUDIENCE", Sandbox.ArmAudience)
            .Set("AZSTANDIN_ACR_SUFFIX", acrSuffix)
+           .Set("AZSTANDIN_GRAPH", ep.MicrosoftGraphEndpoint)
            .Set("AZSTANDIN_SUBSCRIPTION_ID", ep.SubscriptionIds[0])
            .Set("AZSTANDIN_SUBSCRIPTION_NAME", "az-context-name");
         var result = Ps.Run("Import-Module -Name $args[0] -Force -ErrorAction Stop",

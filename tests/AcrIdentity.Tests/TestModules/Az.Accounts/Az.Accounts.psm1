@@ -8,6 +8,7 @@
 #   AZSTANDIN_AUTHORITY, AZSTANDIN_TENANT, AZSTANDIN_CLIENT_ID, AZSTANDIN_CLIENT_SECRET: the service
 #                          principal signed in (the sandbox's operator), tokens via its Entra endpoint
 #   AZSTANDIN_ENVIRONMENT, AZSTANDIN_ARM, AZSTANDIN_AUDIENCE, AZSTANDIN_ACR_SUFFIX: the context's Environment
+#   AZSTANDIN_GRAPH: Environment.ExtendedProperties MicrosoftGraphUrl / MicrosoftGraphEndpointResourceId (unset: none)
 #   AZSTANDIN_SUBSCRIPTION_ID, AZSTANDIN_SUBSCRIPTION_NAME
 # $global:AzStandInTokenRequests lists the resources Get-AzAccessToken was asked for.
 
@@ -30,6 +31,12 @@ function Get-AzContext {
         Id = $env:AZSTANDIN_CLIENT_ID; Type = 'ServicePrincipal'; Tenants = @($env:AZSTANDIN_TENANT)
         AccessToken = $null; Credential = $null; TenantMap = @{}; CertificateThumbprint = $null; ExtendedProperties = @{}
     })
+    # Az keeps Microsoft Graph's endpoint in ExtendedProperties (a string dictionary).
+    $extended = [System.Collections.Generic.Dictionary[string, string]]::new()
+    if ($env:AZSTANDIN_GRAPH) {
+        $extended['MicrosoftGraphUrl'] = $env:AZSTANDIN_GRAPH
+        $extended['MicrosoftGraphEndpointResourceId'] = $env:AZSTANDIN_GRAPH
+    }
     $environment = New-Typed 'Microsoft.Azure.Commands.Profile.Models.PSAzureEnvironment' ([ordered]@{
         Name = $env:AZSTANDIN_ENVIRONMENT; Type = 'User-defined'; EnableAdfsAuthentication = $false; OnPremise = $false
         ActiveDirectoryServiceEndpointResourceId = $env:AZSTANDIN_AUDIENCE; AdTenant = 'Common'
@@ -38,7 +45,7 @@ function Get-AzContext {
         ActiveDirectoryAuthority = $env:AZSTANDIN_AUTHORITY; GraphUrl = $null; GraphEndpointResourceId = $null
         TrafficManagerDnsSuffix = $null; AzureKeyVaultDnsSuffix = $null; AzureKeyVaultServiceEndpointResourceId = $null
         ContainerRegistryEndpointSuffix = $env:AZSTANDIN_ACR_SUFFIX; BatchEndpointResourceId = $null
-        VersionProfiles = @(); ExtendedProperties = @{}
+        VersionProfiles = @(); ExtendedProperties = $extended
     })
     $subscription = New-Typed 'Microsoft.Azure.Commands.Profile.Models.PSAzureSubscription' ([ordered]@{
         Id = $env:AZSTANDIN_SUBSCRIPTION_ID; Name = $env:AZSTANDIN_SUBSCRIPTION_NAME; State = 'Enabled'
