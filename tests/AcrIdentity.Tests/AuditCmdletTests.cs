@@ -5,7 +5,10 @@ using AcrIdentity.Tests.Harness;
 
 namespace AcrIdentity.Tests;
 
-/// <summary>One sandbox (a legacy and an ABAC registry, apps with system and shared user-assigned identities, an inherited grant) and one connected session.</summary>
+/// <summary>
+/// One sandbox (a legacy and an ABAC registry, apps with system and shared user-assigned identities, an inherited grant,
+/// an app registration, a user and an identity deleted after its grant) and one connected session.
+/// </summary>
 public sealed class AuditCmdletWorld : IAsyncLifetime
 {
     public const string Sub = "7e4d3b21-2222-4b6c-8d9e-123456789abc";
@@ -19,21 +22,32 @@ public sealed class AuditCmdletWorld : IAsyncLifetime
     public string App(string name) => Rg("apps") + "/providers/Microsoft.Web/sites/" + name;
     public string SystemPrincipal(string id) => (string)Host.World.GetResource(id)!["identity"]!["principalId"]!;
     public string Shared => $"/subscriptions/{Sub}/resourcegroups/apps/providers/Microsoft.ManagedIdentity/userAssignedIdentities/shared";
+    public const string CiAppId = "c1a99000-2222-4b6c-8d9e-333333333333";
+    public const string CarolId = "ca401000-2222-4b6c-8d9e-444444444444";
+    public string GonePrincipal { get; private set; } = "";
 
     private const string Scenario = """
     {
+      "principals": [
+        { "kind": "servicePrincipal", "name": "ci-app", "objectId": "c1a99000-2222-4b6c-8d9e-333333333333" },
+        { "kind": "user", "name": "carol@sandbox.onmicrosoft.com", "objectId": "ca401000-2222-4b6c-8d9e-444444444444" }
+      ],
       "subscriptions": [ { "id": "7e4d3b21-2222-4b6c-8d9e-123456789abc", "resourceGroups": [
         { "name": "reg", "resources": [
           { "type": "registry", "name": "cmdreg1" },
           { "type": "registry", "name": "cmdabac1", "properties": { "roleAssignmentMode": "AbacRepositoryPermissions" } } ] },
         { "name": "apps", "resources": [
           { "type": "userAssignedIdentity", "name": "shared" },
+          { "type": "userAssignedIdentity", "name": "gone" },
           { "type": "webApp", "name": "app1", "kind": "app,linux,container", "identity": { "type": "SystemAssigned" } },
           { "type": "webApp", "name": "app2", "kind": "app,linux,container", "identity": { "type": "UserAssigned", "userAssignedIdentities": [ "shared" ] } },
           { "type": "webApp", "name": "app3", "kind": "app,linux,container", "siteConfig": { "linuxFxVersion": "DOCKER|cmdreg1.azurecr.io/web:v1" } } ] } ] } ],
       "roleAssignments": [
         { "principal": "app1", "role": "AcrPull", "scope": "/subscriptions/{subscriptionId}/resourceGroups/reg/providers/Microsoft.ContainerRegistry/registries/cmdreg1" },
-        { "principal": "shared", "role": "AcrPull", "scope": "/subscriptions/{subscriptionId}/resourceGroups/reg" }
+        { "principal": "shared", "role": "AcrPull", "scope": "/subscriptions/{subscriptionId}/resourceGroups/reg" },
+        { "principal": "ci-app", "role": "AcrPull", "scope": "/subscriptions/{subscriptionId}/resourceGroups/reg/providers/Microsoft.ContainerRegistry/registries/cmdreg1" },
+        { "principal": "carol@sandbox.onmicrosoft.com", "role": "AcrPull", "scope": "/subscriptions/{subscriptionId}/resourceGroups/reg/providers/Microsoft.ContainerRegistry/registries/cmdreg1" },
+        { "principal": "gone", "role": "AcrPull", "scope": "/subscriptions/{subscriptionId}/resourceGroups/reg/providers/Microsoft.ContainerRegistry/registries/cmdreg1" }
       ]
     }
     """;
@@ -45,7 +59,17 @@ public sealed class AuditCmdletWorld : IAsyncLifetime
             "Run through tests/run (SSL_CERT_FILE and ACRIDENTITY_SANDBOX_CA_DIR must name the sandbox CA).");
         _stateDir = Directory.CreateTempSubdirectory("acrid-audit-ps").FullName;
         Host = await SandboxHost.StartAsync(new SandboxOptions { StateDir = _stateDir, CaDir = caDir, ScenarioJson = Scenario, StartRegistries = false });
+        // Deleted after its grant: the assignment stays behind, pointing at nothing.
+        string gone = Rg("apps") + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/gone";
+        GonePrincipal = (string)Host.World.GetResource(gone)!["properties"]!["principalId"]!;
+        Assert.True(Host.World.DeleteResource(gone));
         Ps = new PowerShellSession();
+        Connect();
+    }
+
+    /// <summary>Connect-AcrIdentity as the operator (the module's context is process-wide).</summary>
+    public void Connect()
+    {
         var secret = new System.Security.SecureString();
         foreach (char c in Host.Endpoints.Operator.ClientSecret) secret.AppendChar(c);
         var connected = Ps.Run("Connect-AcrIdentity -Environment $args[0] -ApplicationId $args[1] -ClientSecret $args[2] -Subscription $args[3]",
@@ -109,6 +133,89 @@ public sealed class AuditCmdletTests : IClassFixture<AuditCmdletWorld>
         Assert.Contains("ResourceGroup reg", cells);
         Assert.Contains("app2", cells);
         Assert.Contains("UserAssigned", cells);
+        Assert.Contains("shared", cells); // the principal by its name
+    }
+
+    [Fact]
+    public void Get_names_principals_from_entra_and_flags_only_deleted_ones_as_orphaned()
+    {
+        var r = _w.Ps.Run("Get-AcrPullAccess -Registry cmdreg1");
+
+        Assert.Empty(r.Errors);
+        Assert.Empty(r.Warnings);
+        PSObject app = Assert.Single(r.Output, o => o.Prop<string>("PrincipalId") == AuditCmdletWorld.CiAppId);
+        Assert.Equal("ci-app", app.Prop<string>("PrincipalName"));
+        Assert.Equal("Application", app.Prop<string>("PrincipalKind"));
+        Assert.False(app.Prop<bool>("IsOrphaned"));
+        PSObject carol = Assert.Single(r.Output, o => o.Prop<string>("PrincipalId") == AuditCmdletWorld.CarolId);
+        Assert.Equal("carol@sandbox.onmicrosoft.com", carol.Prop<string>("PrincipalName"));
+        Assert.Equal("User", carol.Prop<string>("PrincipalKind"));
+        Assert.False(carol.Prop<bool>("IsOrphaned"));
+        PSObject gone = Assert.Single(r.Output, o => o.Prop<string>("PrincipalId") == _w.GonePrincipal);
+        Assert.True(gone.Prop<bool>("IsOrphaned"));
+        Assert.True(string.IsNullOrEmpty(gone.Prop<string>("PrincipalName")));
+        Assert.Equal(new[] { _w.GonePrincipal }, r.Output.Where(o => o.Prop<bool>("IsOrphaned")).Select(o => o.Prop<string>("PrincipalId")));
+        Assert.Equal("app1", Assert.Single(r.Output, o => o.Prop<string>("PrincipalId") == _w.SystemPrincipal(_w.App("app1"))).Prop<string>("PrincipalName"));
+    }
+
+    [Fact]
+    public void Get_warns_once_and_guesses_when_entra_refuses_and_still_lists_rows()
+    {
+        _w.Host.Behaviours.GraphDirectoryReadDenied = new[] { "*" };
+        try
+        {
+            var r = _w.Ps.Run("Get-AcrPullAccess -Registry cmdreg1");
+
+            Assert.Empty(r.Errors);
+            WarningRecord warning = Assert.Single(r.Warnings);
+            Assert.Contains("IsOrphaned is a guess", warning.Message);
+            Assert.Contains("Directory.Read.All", warning.Message);
+            PSObject app = Assert.Single(r.Output, o => o.Prop<string>("PrincipalId") == AuditCmdletWorld.CiAppId);
+            Assert.True(app.Prop<bool>("IsOrphaned"));
+            Assert.Contains("Entra ID could not be asked", app.Prop<string>("Note"));
+            Assert.True(Assert.Single(r.Output, o => o.Prop<string>("PrincipalId") == _w.GonePrincipal).Prop<bool>("IsOrphaned"));
+            Assert.False(Assert.Single(r.Output, o => o.Prop<string>("PrincipalId") == AuditCmdletWorld.CarolId).Prop<bool>("IsOrphaned"));
+        }
+        finally
+        {
+            _w.Host.Behaviours.GraphDirectoryReadDenied = null;
+        }
+    }
+
+    [Fact]
+    public void Through_an_az_context_the_graph_token_is_asked_for_the_contexts_graph()
+    {
+        var ep = _w.Host.Endpoints;
+        using var env = EnvScope.Clean()
+            .Set("AZSTANDIN_GENERATION", "5").Set("AZSTANDIN_SIGNED_IN", "1")
+            .Set("AZSTANDIN_AUTHORITY", ep.Authority).Set("AZSTANDIN_TENANT", ep.TenantId)
+            .Set("AZSTANDIN_CLIENT_ID", ep.Operator.ClientId).Set("AZSTANDIN_CLIENT_SECRET", ep.Operator.ClientSecret)
+            .Set("AZSTANDIN_ENVIRONMENT", "AcrIdentitySandbox").Set("AZSTANDIN_ARM", ep.ArmEndpoint)
+            .Set("AZSTANDIN_AUDIENCE", ep.ActiveDirectoryResourceId).Set("AZSTANDIN_ACR_SUFFIX", "azurecr.io")
+            .Set("AZSTANDIN_GRAPH", ep.MicrosoftGraphEndpoint)
+            .Set("AZSTANDIN_SUBSCRIPTION_ID", AuditCmdletWorld.Sub).Set("AZSTANDIN_SUBSCRIPTION_NAME", "az-context-name");
+        using var ps = new PowerShellSession();
+        ScriptResult r;
+        List<string> resources;
+        ps.Run("Disconnect-AcrIdentity"); // a Connect-AcrIdentity context would win over the Az context
+        try
+        {
+            var imported = ps.Run("Import-Module -Name $args[0] -Force -ErrorAction Stop", Path.Combine(Repo.TestModules, "Az.Accounts", "Az.Accounts.psd1"));
+            Assert.True(imported.Errors.Count == 0, imported.ToString());
+
+            r = ps.Run("Get-AcrPullAccess -Registry cmdreg1 -Verbose");
+            resources = ps.Run("$global:AzStandInTokenRequests").Output.Select(o => o.ToString()).ToList();
+        }
+        finally
+        {
+            _w.Connect();
+        }
+
+        Assert.True(r.Errors.Count == 0 && r.Warnings.Count == 0, r.ToString());
+        Assert.Contains(r.Verbose, v => v.Message.Contains("AzContext", StringComparison.OrdinalIgnoreCase) || v.Message.StartsWith("Az context", StringComparison.Ordinal));
+        Assert.Equal("ci-app", Assert.Single(r.Output, o => o.Prop<string>("PrincipalId") == AuditCmdletWorld.CiAppId).Prop<string>("PrincipalName"));
+        Assert.Contains(ep.MicrosoftGraphEndpoint!.TrimEnd('/'), resources.Select(x => x.TrimEnd('/')));
+        Assert.DoesNotMatch(@"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.", r.AllText());
     }
 
     [Fact]

@@ -19,7 +19,9 @@ namespace AcrIdentity.Engine.Audit
     /// Get-AcrPullAccess: who can pull from which registry, why, and as which resources. Everything is read in a
     /// fixed number of Resource Graph queries (registries, role assignments, role definitions, identity-bearing
     /// resources — each paged), never one call per resource; when Resource Graph cannot answer, ARM lists per
-    /// registry and per subscription do the same job.
+    /// registry and per subscription do the same job. Principals that no visible managed identity has are then looked up
+    /// in Entra ID, 1,000 a call, to tell deleted ones (orphaned) from app registrations, users, groups and identities
+    /// the caller cannot see.
     /// </summary>
     public sealed class AccessAuditor
     {
@@ -31,6 +33,8 @@ namespace AcrIdentity.Engine.Audit
         private readonly string _subscriptionId;
         private readonly RegistryResolver _registries;
         private readonly ResourceGraphClient _graph;
+        private readonly EntraDirectory _directory;
+        private bool _directoryChecked;
         private readonly int _progressId = Interlocked.Increment(ref s_progressId);
 
         public AccessAuditor(ModuleContext context, IEngineHost host)
@@ -41,18 +45,20 @@ namespace AcrIdentity.Engine.Audit
             _subscriptionId = context.SubscriptionId;
             _registries = new RegistryResolver(_arm, host, context.SubscriptionId);
             _graph = new ResourceGraphClient(_arm, host);
+            _directory = new EntraDirectory(context, host);
         }
 
         public async Task<AuditResult> AuditAsync(AuditRequest request, CancellationToken ct)
         {
             if (request == null) throw new ArgumentNullException(nameof(request));
             AuditScope scope = AuditScope.Parse(request, _subscriptionId);
+            _directoryChecked = true;
             if (!request.ForceArm)
             {
                 try
                 {
                     var rows = await AuditWithGraphAsync(request, scope, ct).ConfigureAwait(false);
-                    return new AuditResult(rows, true, _graph.Pages);
+                    return new AuditResult(rows, true, _graph.Pages, _directoryChecked);
                 }
                 catch (ResourceGraphUnavailableException ex)
                 {
@@ -60,7 +66,7 @@ namespace AcrIdentity.Engine.Audit
                 }
             }
             var armRows = await AuditWithArmAsync(request, scope, ct).ConfigureAwait(false);
-            return new AuditResult(armRows, false, _graph.Pages);
+            return new AuditResult(armRows, false, _graph.Pages, _directoryChecked);
         }
 
         // ---------------- Resource Graph ----------------
@@ -155,8 +161,7 @@ namespace AcrIdentity.Engine.Audit
                     null, null, ct).ConfigureAwait(false);
                 index = PrincipalIndex.Build(rows);
             }
-            Progress("Done", 100, completed: true);
-            return ToEntries(candidates, index);
+            return await FinishAsync(candidates, index, ct).ConfigureAwait(false);
         }
 
         // ---------------- ARM fallback ----------------
@@ -228,8 +233,7 @@ namespace AcrIdentity.Engine.Audit
                 var typedSet = new HashSet<string>(typed.Where(t => t != null).Select(t => t!), StringComparer.OrdinalIgnoreCase);
                 index = PrincipalIndex.Build(rows.Where(r => Json.Obj(r, "properties") != null || !typedSet.Contains(Json.Str(r, "id") ?? string.Empty)));
             }
-            Progress("Done", 100, completed: true);
-            return ToEntries(candidates, index);
+            return await FinishAsync(candidates, index, ct).ConfigureAwait(false);
         }
 
         private async Task<IReadOnlyList<string>> VisibleSubscriptionsAsync(CancellationToken ct)
@@ -276,10 +280,42 @@ namespace AcrIdentity.Engine.Audit
             return result;
         }
 
+        /// <summary>
+        /// Entra ID's answer for the principals that no visible managed identity has, or null (after one warning) when it
+        /// cannot be asked; then the orphan flag falls back to the guess. Never fails the audit.
+        /// </summary>
+        private async Task<IReadOnlyList<PullAccessEntry>> FinishAsync(List<Candidate> candidates, PrincipalIndex index, CancellationToken ct)
+        {
+            var unresolved = candidates.Where(c => InDirectory(c.Grant) && index.Find(c.Grant.PrincipalId) == null)
+                .Select(c => c.Grant.PrincipalId).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+            IReadOnlyDictionary<string, DirectoryEntry>? directory = null;
+            if (unresolved.Count > 0)
+            {
+                Progress("Looking principals up in Entra ID", 80);
+                try
+                {
+                    directory = await _directory.LookUpAsync(unresolved, ct).ConfigureAwait(false);
+                }
+                catch (DirectoryUnavailableException ex)
+                {
+                    _directoryChecked = false;
+                    _host.WriteWarning($"Entra ID could not be asked which principals exist ({ex.Message}), so IsOrphaned is a guess: " +
+                        "a service principal that no managed identity you can see has is flagged, which also flags app registrations and identities in subscriptions you cannot see. " +
+                        "Reading the directory (Directory.Read.All for an application or managed identity) makes it exact.");
+                }
+            }
+            Progress("Done", 100, completed: true);
+            return ToEntries(candidates, index, directory);
+        }
+
+        // Principal types getByIds can find; a ForeignGroup lives in another tenant's directory.
+        private static bool InDirectory(Grant g) =>
+            IsServicePrincipal(g) || string.Equals(g.PrincipalType, "User", StringComparison.OrdinalIgnoreCase) || string.Equals(g.PrincipalType, "Group", StringComparison.OrdinalIgnoreCase);
+
         private static bool IsServicePrincipal(Grant g) =>
             string.IsNullOrEmpty(g.PrincipalType) || string.Equals(g.PrincipalType, "ServicePrincipal", StringComparison.OrdinalIgnoreCase);
 
-        private static IReadOnlyList<PullAccessEntry> ToEntries(IEnumerable<Candidate> candidates, PrincipalIndex index)
+        private static IReadOnlyList<PullAccessEntry> ToEntries(IEnumerable<Candidate> candidates, PrincipalIndex index, IReadOnlyDictionary<string, DirectoryEntry>? directory)
         {
             var entries = new List<PullAccessEntry>();
             foreach (Candidate c in candidates)
@@ -299,8 +335,23 @@ namespace AcrIdentity.Engine.Audit
                 {
                     notes.Add($"limited to {PermissionEvaluator.ConditionTargets(g.Condition)}");
                 }
-                bool orphaned = IsServicePrincipal(g) && owner == null;
-                if (orphaned) notes.Add("no managed identity you can see has this principal: deleted (or an app registration's service principal)");
+                DirectoryEntry? known = null;
+                bool orphaned;
+                if (owner != null || !InDirectory(g))
+                {
+                    orphaned = false;
+                }
+                else if (directory != null)
+                {
+                    orphaned = !directory.TryGetValue(g.PrincipalId, out known);
+                    if (orphaned) notes.Add("the principal no longer exists in Entra ID (deleted)");
+                    else if (known!.Kind == "ManagedIdentity") notes.Add("a managed identity in a subscription you cannot see");
+                }
+                else
+                {
+                    orphaned = IsServicePrincipal(g);
+                    if (orphaned) notes.Add("no managed identity you can see has this principal: deleted (or an app registration's service principal; Entra ID could not be asked)");
+                }
                 bool over = c.OverPrivileged;
                 if (over) notes.Add($"{g.RoleName} allows more than pulling");
                 entries.Add(new PullAccessEntry
@@ -310,8 +361,10 @@ namespace AcrIdentity.Engine.Audit
                     RegistryAbacMode = c.Registry.AbacMode,
                     PrincipalId = g.PrincipalId,
                     PrincipalType = string.IsNullOrEmpty(g.PrincipalType) ? "ServicePrincipal" : g.PrincipalType,
-                    IdentityType = owner?.Type,
-                    IdentityResourceId = owner?.IdentityResourceId,
+                    PrincipalName = owner != null ? LastSegment(owner.IdentityResourceId) : known?.DisplayName,
+                    PrincipalKind = owner != null ? "ManagedIdentity" : known?.Kind,
+                    IdentityType = owner?.Type ?? known?.IdentityType,
+                    IdentityResourceId = owner?.IdentityResourceId ?? known?.ManagedIdentityResourceId,
                     Resources = owner?.Resources.ToList() ?? new List<string>(),
                     Role = g.RoleName,
                     RoleDefinitionId = Json.Str(g.Assignment, "properties", "roleDefinitionId") ?? string.Empty,
@@ -334,6 +387,9 @@ namespace AcrIdentity.Engine.Audit
                 .ThenBy(e => e.Role, StringComparer.OrdinalIgnoreCase)
                 .ToList();
         }
+
+        // A managed identity's display name in Entra ID is its identity's (or resource's) name.
+        private static string LastSegment(string id) => id.TrimEnd('/').Split('/').Last();
 
         private static bool IsMg(string? scope) => scope != null && scope.StartsWith(MgPrefix, StringComparison.OrdinalIgnoreCase);
 

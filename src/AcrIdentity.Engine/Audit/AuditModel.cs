@@ -26,6 +26,10 @@ namespace AcrIdentity.Engine.Audit
         public string PrincipalId { get; internal set; } = string.Empty;
         /// <summary>As the assignment says: ServicePrincipal, User, Group, ForeignGroup.</summary>
         public string PrincipalType { get; internal set; } = string.Empty;
+        /// <summary>Entra ID's display name (a managed identity's: its identity or resource name); null when unknown or deleted.</summary>
+        public string? PrincipalName { get; internal set; }
+        /// <summary>What Entra ID says the principal is: ManagedIdentity, Application, User or Group; null when unknown or deleted.</summary>
+        public string? PrincipalKind { get; internal set; }
         /// <summary>SystemAssigned, UserAssigned, Kubelet, or null when no managed identity has the principal.</summary>
         public string? IdentityType { get; internal set; }
         /// <summary>The user-assigned identity's resource ID, or the resource whose system-assigned identity it is.</summary>
@@ -46,7 +50,10 @@ namespace AcrIdentity.Engine.Audit
         public bool GrantsPull { get; internal set; }
         /// <summary>The registry is in ABAC mode (AbacRepositoryPermissions).</summary>
         public bool RegistryAbacMode { get; internal set; }
-        /// <summary>No managed identity that the caller can see has this service principal: most likely deleted.</summary>
+        /// <summary>
+        /// The principal no longer exists in Entra ID. When Entra ID cannot be asked (see <see cref="AuditResult.DirectoryChecked"/>),
+        /// a guess: a service principal that no managed identity visible to the caller has.
+        /// </summary>
         public bool IsOrphaned { get; internal set; }
         /// <summary>The role allows more than pulling (push, registry or role-assignment writes).</summary>
         public bool IsOverPrivileged { get; internal set; }
@@ -58,16 +65,19 @@ namespace AcrIdentity.Engine.Audit
     /// <summary>The audit's rows, and what it cost.</summary>
     public sealed class AuditResult
     {
-        internal AuditResult(IReadOnlyList<PullAccessEntry> entries, bool usedResourceGraph, int resourceGraphPages)
+        internal AuditResult(IReadOnlyList<PullAccessEntry> entries, bool usedResourceGraph, int resourceGraphPages, bool directoryChecked)
         {
             Entries = entries;
             UsedResourceGraph = usedResourceGraph;
             ResourceGraphPages = resourceGraphPages;
+            DirectoryChecked = directoryChecked;
         }
 
         public IReadOnlyList<PullAccessEntry> Entries { get; }
         public bool UsedResourceGraph { get; }
         public int ResourceGraphPages { get; }
+        /// <summary>Principals no visible managed identity has were looked up in Entra ID (or there were none): IsOrphaned is exact.</summary>
+        public bool DirectoryChecked { get; }
     }
 
     /// <summary>Grant-/Revoke-AcrPullAccess's parameters.</summary>

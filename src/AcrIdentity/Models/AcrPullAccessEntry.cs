@@ -14,6 +14,10 @@ namespace AcrIdentity
         public string PrincipalId { get; set; } = string.Empty;
         /// <summary>ServicePrincipal, User, Group or ForeignGroup, as the assignment says.</summary>
         public string PrincipalType { get; set; } = string.Empty;
+        /// <summary>The principal's display name in Entra ID (an identity's or app's name, a user's UPN, a group's name); empty when unknown or deleted.</summary>
+        public string? PrincipalName { get; set; }
+        /// <summary>ManagedIdentity, Application, User or Group, as Entra ID says; empty when unknown or deleted.</summary>
+        public string? PrincipalKind { get; set; }
         /// <summary>SystemAssigned, UserAssigned, Kubelet; empty when no managed identity has the principal.</summary>
         public string? IdentityType { get; set; }
         /// <summary>The user-assigned identity, or the resource whose system-assigned identity it is.</summary>
@@ -33,7 +37,10 @@ namespace AcrIdentity
         /// <summary>The registry's permission mode (legacy or ABAC) honours this assignment for pulls.</summary>
         public bool GrantsPull { get; set; }
         public bool RegistryAbacMode { get; set; }
-        /// <summary>No managed identity you can see has this service principal: most likely deleted.</summary>
+        /// <summary>
+        /// The principal no longer exists in Entra ID (deleted). When Entra ID cannot be read (a warning says so), a guess:
+        /// no managed identity you can see has this service principal.
+        /// </summary>
         public bool IsOrphaned { get; set; }
         /// <summary>The role allows more than pulling (push, registry or role-assignment writes).</summary>
         public bool IsOverPrivileged { get; set; }

@@ -44,6 +44,21 @@ public sealed class AuditSandbox : IAsyncDisposable
         return new AuditSandbox(host, dir, context);
     }
 
+    /// <summary>A context signed in as another service principal of the scenario (one with a client secret).</summary>
+    public async Task<ModuleContext> ConnectAsAsync(string clientId, string secret)
+    {
+        var context = await Session.ConnectAsync(new ConnectRequest
+        {
+            Environment = Host.EndpointsFile,
+            ApplicationId = clientId,
+            ClientSecret = SandboxFixture.Secure(secret),
+            SubscriptionId = SubscriptionId,
+            Options = Fast.Options(),
+        }, new RecordingHost(), CancellationToken.None);
+        Session.Disconnect();
+        return context;
+    }
+
     public string Rg(string group) => $"/subscriptions/{SubscriptionId}/resourceGroups/{group}";
 
     public string Id(string group, string type, string name) => $"{Rg(group)}/providers/{type}/{name}";

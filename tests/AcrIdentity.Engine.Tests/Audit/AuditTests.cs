@@ -13,7 +13,10 @@ public sealed class AuditTests : IClassFixture<AuditWorld>
     {
         _w = world;
         _w.Sbx.Host.Behaviours.Faults.Clear();
+        _w.Sbx.Host.Behaviours.GraphDirectoryReadDenied = null;
     }
+
+    private int GraphCalls() => _w.Sbx.Host.Requests.Entries.Count(e => e.PathAndQuery.Contains("/directoryObjects/getByIds", StringComparison.OrdinalIgnoreCase));
 
     private async Task<AuditResult> AuditAsync(AuditRequest request, RecordingHost? host = null) =>
         await new AccessAuditor(_w.Sbx.Context, host ?? new RecordingHost()).AuditAsync(request, CancellationToken.None);
@@ -113,6 +116,84 @@ public sealed class AuditTests : IClassFixture<AuditWorld>
         // Contributor on the apps' group does not cover the registry; nothing else sneaks in.
         Assert.DoesNotContain(r.Entries, e => e.Role == "Contributor");
         Assert.All(r.Entries.Where(e => e.Registry == "auditreg1"), e => Assert.Equal(_w.Registry, e.RegistryId, ignoreCase: true));
+    }
+
+    [Fact]
+    public async Task Entra_names_users_groups_and_app_registrations_and_only_deleted_principals_are_orphaned()
+    {
+        _w.Sbx.Host.Requests.Clear();
+        var host = new RecordingHost();
+
+        var r = await AuditAsync(new AuditRequest { Registry = "auditreg1" }, host);
+
+        Assert.True(r.DirectoryChecked);
+        Assert.Empty(host.Warnings);
+        // One Graph call for every principal no visible identity has (users, group, app, the deleted one, the operator).
+        Assert.Equal(1, GraphCalls());
+
+        var app = Row(r, "auditreg1", AuditWorld.CiAppId, "AcrPull");
+        Assert.False(app.IsOrphaned);
+        Assert.Equal("ci-app", app.PrincipalName);
+        Assert.Equal("Application", app.PrincipalKind);
+        Assert.Null(app.IdentityType);
+        Assert.Null(app.Note);
+
+        var bob = Row(r, "auditreg1", AuditWorld.BobId, "AcrPush");
+        Assert.Equal(("bob@sandbox.onmicrosoft.com", "User"), (bob.PrincipalName, bob.PrincipalKind));
+        var pullers = Row(r, "auditreg1", AuditWorld.PullersId, "AcrPull");
+        Assert.Equal(("pullers", "Group"), (pullers.PrincipalName, pullers.PrincipalKind));
+        Assert.False(bob.IsOrphaned || pullers.IsOrphaned);
+
+        var gone = Row(r, "auditreg1", _w.GonePrincipal, "AcrPull");
+        Assert.True(gone.IsOrphaned);
+        Assert.Null(gone.PrincipalName);
+        Assert.Contains("no longer exists in Entra ID", gone.Note);
+
+        // Managed identities the caller sees are named without asking Graph.
+        var web1 = Row(r, "auditreg1", _w.Sbx.SystemPrincipal(_w.Web1), "AcrPull");
+        Assert.Equal(("web1", "ManagedIdentity"), (web1.PrincipalName, web1.PrincipalKind));
+        Assert.Equal("elsewhere", Row(r, "auditreg1", _w.Sbx.UamiPrincipal(_w.Elsewhere), "AcrPull").PrincipalName);
+    }
+
+    [Fact]
+    public async Task An_identity_in_a_subscription_the_caller_cannot_see_is_not_orphaned()
+    {
+        var auditor = await _w.Sbx.ConnectAsAsync(AuditWorld.AuditorClientId, AuditWorld.AuditorSecret);
+        string principal = _w.Sbx.UamiPrincipal(_w.Elsewhere);
+
+        var r = await new AccessAuditor(auditor, new RecordingHost()).AuditAsync(new AuditRequest { Registry = "auditreg1" }, CancellationToken.None);
+
+        var row = Row(r, "auditreg1", principal, "AcrPull");
+        Assert.False(row.IsOrphaned);
+        Assert.Equal(("elsewhere", "ManagedIdentity", "UserAssigned"), (row.PrincipalName, row.PrincipalKind, row.IdentityType));
+        Assert.Equal(_w.Elsewhere, row.IdentityResourceId, ignoreCase: true);
+        Assert.Empty(row.Resources);
+        Assert.Contains("subscription you cannot see", row.Note);
+        // The deleted identity is still orphaned for this caller.
+        Assert.True(Row(r, "auditreg1", _w.GonePrincipal, "AcrPull").IsOrphaned);
+    }
+
+    [Fact]
+    public async Task When_entra_refuses_the_audit_warns_once_guesses_and_still_returns_rows()
+    {
+        _w.Sbx.Host.Behaviours.GraphDirectoryReadDenied = new[] { "*" };
+        _w.Sbx.Host.Requests.Clear();
+        var host = new RecordingHost();
+
+        var r = await AuditAsync(new AuditRequest { Registry = "auditreg1" }, host);
+
+        Assert.False(r.DirectoryChecked);
+        Assert.Contains(_w.Sbx.Host.Requests.Entries, e => e.PathAndQuery.Contains("getByIds", StringComparison.Ordinal) && e.Status == 403);
+        string warning = Assert.Single(host.Warnings);
+        Assert.Contains("Authorization_RequestDenied", warning);
+        Assert.Contains("IsOrphaned is a guess", warning);
+        Check(r);
+        // The guess flags the app registration too, and says so on the row.
+        var app = Row(r, "auditreg1", AuditWorld.CiAppId, "AcrPull");
+        Assert.True(app.IsOrphaned);
+        Assert.Contains("app registration", app.Note);
+        Assert.Null(app.PrincipalName);
+        Assert.False(Row(r, "auditreg1", AuditWorld.BobId, "AcrPush").IsOrphaned);
     }
 
     [Fact]

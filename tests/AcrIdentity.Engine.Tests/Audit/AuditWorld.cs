@@ -6,7 +6,8 @@ namespace AcrIdentity.Engine.Tests.Audit;
 /// One world with every way a principal can come to pull: direct, inherited from resource group, subscription and
 /// management group (and one from a management group the subscription is not under), built-in and custom roles,
 /// system, user-assigned and kubelet identities, a user and a group, a legacy and an ABAC-mode registry, and an
-/// identity deleted after its grant (orphan).
+/// identity deleted after its grant (orphan), an app registration's service principal, and an identity in a second
+/// subscription that the auditor (Reader of the first only) cannot see.
 /// </summary>
 public sealed class AuditWorld : IAsyncLifetime
 {
@@ -17,6 +18,10 @@ public sealed class AuditWorld : IAsyncLifetime
     public const string PullersId = "9e000000-5555-4e6f-9a01-dddddddddddd";
     public const string PullerRole = "c0ffee00-6666-4f70-8b12-eeeeeeeeeeee";
     public const string RegistryAdminRole = "c0ffee00-7777-4081-9c23-ffffffffffff";
+    public const string OtherSub = "6d3c2a10-8888-4a5b-9c8d-0123456789ab";
+    public const string CiAppId = "c1a99000-9999-4a1b-8c2d-111111111111";
+    public const string AuditorClientId = "a0d17000-aaaa-4b2c-9d3e-222222222222";
+    public const string AuditorSecret = "auditor-secret";
 
     public AuditSandbox Sbx { get; private set; } = null!;
 
@@ -29,6 +34,7 @@ public sealed class AuditWorld : IAsyncLifetime
     public string Aks => Sbx.Id("apps", "Microsoft.ContainerService/managedClusters", "aks1");
     public string Shared => $"/subscriptions/{Sub}/resourcegroups/apps/providers/Microsoft.ManagedIdentity/userAssignedIdentities/shared";
     public string Gone => $"/subscriptions/{Sub}/resourcegroups/apps/providers/Microsoft.ManagedIdentity/userAssignedIdentities/gone";
+    public string Elsewhere => $"/subscriptions/{OtherSub}/resourcegroups/ids/providers/Microsoft.ManagedIdentity/userAssignedIdentities/elsewhere";
     public string GonePrincipal { get; private set; } = "";
     public string KubeletPrincipal { get; private set; } = "";
 
@@ -39,7 +45,9 @@ public sealed class AuditWorld : IAsyncLifetime
       "principals": [
         { "kind": "user", "name": "bob@sandbox.onmicrosoft.com", "objectId": "b0b00000-3333-4c4d-9e8f-bbbbbbbbbbbb" },
         { "kind": "user", "name": "alice@sandbox.onmicrosoft.com", "objectId": "a11ce000-4444-4d5e-8f90-cccccccccccc" },
-        { "kind": "group", "name": "pullers", "objectId": "9e000000-5555-4e6f-9a01-dddddddddddd", "members": [ "alice@sandbox.onmicrosoft.com" ] }
+        { "kind": "group", "name": "pullers", "objectId": "9e000000-5555-4e6f-9a01-dddddddddddd", "members": [ "alice@sandbox.onmicrosoft.com" ] },
+        { "kind": "servicePrincipal", "name": "ci-app", "objectId": "c1a99000-9999-4a1b-8c2d-111111111111" },
+        { "kind": "servicePrincipal", "name": "auditor", "clientId": "a0d17000-aaaa-4b2c-9d3e-222222222222", "clientSecret": "auditor-secret" }
       ],
       "customRoles": [
         { "id": "c0ffee00-6666-4f70-8b12-eeeeeeeeeeee", "roleName": "Image Puller", "actions": [ "Microsoft.ContainerRegistry/registries/pull/read" ] },
@@ -59,7 +67,9 @@ public sealed class AuditWorld : IAsyncLifetime
             { "type": "webApp", "name": "web3", "identity": { "type": "SystemAssigned, UserAssigned", "userAssignedIdentities": [ "shared" ] } },
             { "type": "webApp", "name": "web4", "identity": { "type": "SystemAssigned" } },
             { "type": "aks", "name": "aks1" } ] }
-        ] } ],
+        ] }, {
+        "id": "6d3c2a10-8888-4a5b-9c8d-0123456789ab",
+        "resourceGroups": [ { "name": "ids", "resources": [ { "type": "userAssignedIdentity", "name": "elsewhere" } ] } ] } ],
       "roleAssignments": [
         { "principal": "operator", "role": "Reader", "scope": "/" },
         { "principal": "web1", "role": "AcrPull", "scope": "/subscriptions/{subscriptionId}/resourceGroups/reg/providers/Microsoft.ContainerRegistry/registries/auditreg1" },
@@ -71,7 +81,10 @@ public sealed class AuditWorld : IAsyncLifetime
         { "principal": "web4", "role": "Container Registry Repository Reader", "scope": "/subscriptions/{subscriptionId}/resourceGroups/reg/providers/Microsoft.ContainerRegistry/registries/auditabac1" },
         { "principal": "bob@sandbox.onmicrosoft.com", "role": "AcrPush", "scope": "/subscriptions/{subscriptionId}" },
         { "principal": "pullers", "role": "AcrPull", "scope": "/providers/Microsoft.Management/managementGroups/platform", "principalType": "Group" },
-        { "principal": "alice@sandbox.onmicrosoft.com", "role": "AcrPull", "scope": "/providers/Microsoft.Management/managementGroups/other" }
+        { "principal": "alice@sandbox.onmicrosoft.com", "role": "AcrPull", "scope": "/providers/Microsoft.Management/managementGroups/other" },
+        { "principal": "ci-app", "role": "AcrPull", "scope": "/subscriptions/{subscriptionId}/resourceGroups/reg/providers/Microsoft.ContainerRegistry/registries/auditreg1" },
+        { "principal": "elsewhere", "role": "AcrPull", "scope": "/subscriptions/{subscriptionId}/resourceGroups/reg/providers/Microsoft.ContainerRegistry/registries/auditreg1" },
+        { "principal": "auditor", "role": "Reader", "scope": "/subscriptions/{subscriptionId}" }
       ]
     }
     """;
