@@ -365,9 +365,16 @@ public sealed class EnableAzCommandTests : IDisposable
     private static string Quote(string shell, string value) =>
         TryQuote(shell, value) ?? throw new Xunit.Sdk.XunitException($"{shell} refused '{value}'");
 
+    // Import-Module leaves the engine unloaded; the first engine call loads it into the module's context.
+    private static readonly Lazy<Assembly> Engine = new(() =>
+    {
+        using (var ps = new PowerShellSession()) ps.Run("[AcrIdentity.Completion.ResourceCompleter]::ClearCache()");
+        return AssemblyLoadContext.All.SelectMany(c => c.Assemblies).First(a => a.GetName().Name == "AcrIdentity.Engine");
+    });
+
     private static string? TryQuote(string shell, string value)
     {
-        Assembly engine = AssemblyLoadContext.All.SelectMany(c => c.Assemblies).First(a => a.GetName().Name == "AcrIdentity.Engine");
+        Assembly engine = Engine.Value;
         Type quoter = engine.GetType("AcrIdentity.Engine.AzCommands.ShellQuoter", throwOnError: true)!;
         Type shells = engine.GetType("AcrIdentity.Engine.AzCommands.AzShell", throwOnError: true)!;
         object instance = quoter.GetMethod("For")!.Invoke(null, new[] { Enum.Parse(shells, shell) })!;

@@ -70,6 +70,30 @@ namespace AcrIdentity.Commands
             }
         }
 
+        /// <summary>
+        /// Engine work in the caller's context: Connect-AcrIdentity's, else the Az context (read here, on the
+        /// pipeline thread, because Get-AzAccessToken must run there), else managed identity or environment.
+        /// </summary>
+        internal T? RunInContext<T>(PipelineBridge bridge, Func<ModuleContext, PipelineBridge, CancellationToken, Task<T>> work, bool terminating = true)
+        {
+            AzContextSnapshot? az = ReadAzContextUnlessConnected(bridge);
+            return RunEngine(bridge, async (host, ct) =>
+            {
+                ModuleContext context = await CredentialResolver.ResolveAsync(new ResolveRequest { AzContext = az }, host, ct).ConfigureAwait(false);
+                return await work(context, host, ct).ConfigureAwait(false);
+            }, terminating);
+        }
+
+        /// <summary>-WhatIf, passed or inherited through $WhatIfPreference: the engine then only plans.</summary>
+        internal bool WhatIfRequested =>
+            MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? value)
+                ? value is SwitchParameter s ? s.IsPresent : LanguagePrimitives.IsTrue(value)
+                : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
+
+        /// <summary>-Confirm: asked on the pipeline thread before each write; "No" stops that target there. None under -WhatIf.</summary>
+        internal static Func<string, string, CancellationToken, Task<bool>>? ConfirmEachWrite(PipelineBridge bridge, bool whatIf) =>
+            whatIf ? null : (target, action, ct) => bridge.InvokeOnPipelineAsync(c => c.ShouldProcess(target, action), ct);
+
         /// <summary>The caller's Az context, read only when no Connect-AcrIdentity context would win over it.</summary>
         internal AzContextSnapshot? ReadAzContextUnlessConnected(PipelineBridge bridge) =>
             Session.Current is null ? AzContextReader.Read(this, bridge) : null;

@@ -55,8 +55,7 @@ namespace AcrIdentity.Commands
         protected override void ProcessRecord()
         {
             var bridge = new PipelineBridge();
-            AzContextSnapshot? az = ReadAzContextUnlessConnected(bridge);
-            bool whatIf = EnableAcrManagedIdentityPullCommand.IsWhatIf(this);
+            bool whatIf = WhatIfRequested;
             var request = new DisableRequest
             {
                 ResourceId = ResourceId,
@@ -65,14 +64,11 @@ namespace AcrIdentity.Commands
                 IncludeSlots = IncludeSlots.IsPresent,
                 RemoveRoleAssignment = RemoveRoleAssignment.IsPresent,
                 PlanOnly = whatIf,
-                Approve = whatIf ? null : (target, action, ct) => bridge.InvokeOnPipelineAsync(c => c.ShouldProcess(target, action), ct),
+                Approve = ConfirmEachWrite(bridge, whatIf),
             };
 
-            IReadOnlyList<EnableOutcome>? outcomes = RunEngine(bridge, async (host, ct) =>
-            {
-                ModuleContext context = await CredentialResolver.ResolveAsync(new ResolveRequest { AzContext = az }, host, ct).ConfigureAwait(false);
-                return await new PullDisabler(context, host, _cache).DisableAsync(request, ct).ConfigureAwait(false);
-            }, terminating: false);
+            IReadOnlyList<EnableOutcome>? outcomes = RunInContext(bridge, (context, host, ct) =>
+                new PullDisabler(context, host, _cache).DisableAsync(request, ct), terminating: false);
             if (outcomes is null) return;
 
             foreach (EnableOutcome outcome in outcomes)

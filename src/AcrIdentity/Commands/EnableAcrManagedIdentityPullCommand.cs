@@ -106,9 +106,8 @@ namespace AcrIdentity.Commands
                     "Leave out -UserAssignedIdentity for the system-assigned identity, or use -IdentityType UserAssigned with it.");
             }
             var bridge = new PipelineBridge();
-            AzContextSnapshot? az = ReadAzContextUnlessConnected(bridge);
             bool asAz = AsAzCommand.IsPresent;
-            bool whatIf = asAz || IsWhatIf(this);
+            bool whatIf = asAz || WhatIfRequested;
             var request = new EnableRequest
             {
                 ResourceId = ResourceId,
@@ -121,15 +120,11 @@ namespace AcrIdentity.Commands
                 PropagationTimeout = PropagationTimeout,
                 Force = Force.IsPresent,
                 PlanOnly = whatIf,
-                // -Confirm: asked on the pipeline thread before each write; "No" stops that target there.
-                Approve = whatIf ? null : (target, action, ct) => bridge.InvokeOnPipelineAsync(c => c.ShouldProcess(target, action), ct),
+                Approve = ConfirmEachWrite(bridge, whatIf),
             };
 
-            IReadOnlyList<EnableOutcome>? outcomes = RunEngine(bridge, async (host, ct) =>
-            {
-                ModuleContext context = await CredentialResolver.ResolveAsync(new ResolveRequest { AzContext = az }, host, ct).ConfigureAwait(false);
-                return await new PullEnabler(context, host, _cache).EnableAsync(request, ct).ConfigureAwait(false);
-            }, terminating: false);
+            IReadOnlyList<EnableOutcome>? outcomes = RunInContext(bridge, (context, host, ct) =>
+                new PullEnabler(context, host, _cache).EnableAsync(request, ct), terminating: false);
             if (outcomes is null) return;
 
             foreach (EnableOutcome outcome in outcomes)
@@ -186,16 +181,6 @@ namespace AcrIdentity.Commands
         }
 
         private string PSVersionEdition() => (GetVariableValue("PSVersionTable") as Hashtable)?["PSEdition"]?.ToString() ?? "Desktop";
-
-        /// <summary>-WhatIf given, or $WhatIfPreference set: plan only, then print each step through ShouldProcess.</summary>
-        internal static bool IsWhatIf(PSCmdlet cmdlet)
-        {
-            if (cmdlet.MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? value))
-            {
-                return value is SwitchParameter s ? s.IsPresent : LanguagePrimitives.IsTrue(value);
-            }
-            return LanguagePrimitives.IsTrue(cmdlet.GetVariableValue("WhatIfPreference"));
-        }
 
         internal static ManagedIdentityPullResult ToResult(EnableOutcome o, string changedStatus = "Configured", string unchangedStatus = "AlreadyConfigured")
         {

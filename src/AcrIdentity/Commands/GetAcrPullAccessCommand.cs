@@ -43,7 +43,6 @@ namespace AcrIdentity.Commands
         protected override void ProcessRecord()
         {
             var bridge = new PipelineBridge();
-            AzContextSnapshot? az = ReadAzContextUnlessConnected(bridge);
             var request = new AuditRequest
             {
                 Registry = ParameterSetName == RegistrySet ? Registry : null,
@@ -51,11 +50,8 @@ namespace AcrIdentity.Commands
                 PrincipalId = PrincipalId,
                 ForceArm = NoResourceGraph.IsPresent,
             };
-            AuditResult? result = RunEngine(bridge, async (host, ct) =>
-            {
-                ModuleContext context = await CredentialResolver.ResolveAsync(new ResolveRequest { AzContext = az }, host, ct).ConfigureAwait(false);
-                return await new AccessAuditor(context, host).AuditAsync(request, ct).ConfigureAwait(false);
-            }, terminating: false);
+            AuditResult? result = RunInContext(bridge, (context, host, ct) =>
+                new AccessAuditor(context, host).AuditAsync(request, ct), terminating: false);
             if (result is null) return;
             WriteVerbose(result.UsedResourceGraph
                 ? $"{result.Entries.Count} rows from {result.ResourceGraphPages} Resource Graph pages."

@@ -51,8 +51,7 @@ namespace AcrIdentity.Commands
         protected override void ProcessRecord()
         {
             var bridge = new PipelineBridge();
-            AzContextSnapshot? az = ReadAzContextUnlessConnected(bridge);
-            bool whatIf = EnableAcrManagedIdentityPullCommand.IsWhatIf(this);
+            bool whatIf = WhatIfRequested;
             var request = new AccessRequest
             {
                 Principal = Principal,
@@ -61,13 +60,10 @@ namespace AcrIdentity.Commands
                 Force = Force.IsPresent,
                 PropagationTimeout = PropagationTimeout,
                 PlanOnly = whatIf,
-                Approve = whatIf ? null : (target, action, ct) => bridge.InvokeOnPipelineAsync(c => c.ShouldProcess(target, action), ct),
+                Approve = ConfirmEachWrite(bridge, whatIf),
             };
-            AccessChange? change = RunEngine(bridge, async (host, ct) =>
-            {
-                ModuleContext context = await CredentialResolver.ResolveAsync(new ResolveRequest { AzContext = az }, host, ct).ConfigureAwait(false);
-                return await new AccessManager(context, host).GrantAsync(request, ct).ConfigureAwait(false);
-            }, terminating: false);
+            AccessChange? change = RunInContext(bridge, (context, host, ct) =>
+                new AccessManager(context, host).GrantAsync(request, ct), terminating: false);
             if (change is null) return;
             if (change.Status == "WouldCreate")
             {

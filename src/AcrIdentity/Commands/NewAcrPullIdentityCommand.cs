@@ -53,8 +53,7 @@ namespace AcrIdentity.Commands
         protected override void ProcessRecord()
         {
             var bridge = new PipelineBridge();
-            AzContextSnapshot? az = ReadAzContextUnlessConnected(bridge);
-            bool whatIf = EnableAcrManagedIdentityPullCommand.IsWhatIf(this);
+            bool whatIf = WhatIfRequested;
             var request = new NewIdentityRequest
             {
                 Name = Name,
@@ -64,13 +63,10 @@ namespace AcrIdentity.Commands
                 Repository = Repository,
                 PropagationTimeout = PropagationTimeout,
                 PlanOnly = whatIf,
-                Approve = whatIf ? null : (target, action, ct) => bridge.InvokeOnPipelineAsync(c => c.ShouldProcess(target, action), ct),
+                Approve = ConfirmEachWrite(bridge, whatIf),
             };
-            NewIdentityOutcome? o = RunEngine(bridge, async (host, ct) =>
-            {
-                ModuleContext context = await CredentialResolver.ResolveAsync(new ResolveRequest { AzContext = az }, host, ct).ConfigureAwait(false);
-                return await new AccessManager(context, host).NewIdentityAsync(request, ct).ConfigureAwait(false);
-            }, terminating: false);
+            NewIdentityOutcome? o = RunInContext(bridge, (context, host, ct) =>
+                new AccessManager(context, host).NewIdentityAsync(request, ct), terminating: false);
             if (o is null) return;
             if (whatIf)
             {

@@ -39,22 +39,18 @@ namespace AcrIdentity.Commands
         protected override void ProcessRecord()
         {
             var bridge = new PipelineBridge();
-            AzContextSnapshot? az = ReadAzContextUnlessConnected(bridge);
-            bool whatIf = EnableAcrManagedIdentityPullCommand.IsWhatIf(this);
+            bool whatIf = WhatIfRequested;
             var request = new AccessRequest
             {
                 Principal = Principal,
                 Registry = Registry,
                 AssignmentId = AssignmentId,
                 PlanOnly = whatIf,
-                Approve = whatIf ? null : (target, action, ct) => bridge.InvokeOnPipelineAsync(c => c.ShouldProcess(target, action), ct),
+                Approve = ConfirmEachWrite(bridge, whatIf),
             };
             var refused = new List<EngineException>();
-            IReadOnlyList<AccessChange>? changes = RunEngine(bridge, async (host, ct) =>
-            {
-                ModuleContext context = await CredentialResolver.ResolveAsync(new ResolveRequest { AzContext = az }, host, ct).ConfigureAwait(false);
-                return await new AccessManager(context, host).RevokeAsync(request, refused, ct).ConfigureAwait(false);
-            }, terminating: false);
+            IReadOnlyList<AccessChange>? changes = RunInContext(bridge, (context, host, ct) =>
+                new AccessManager(context, host).RevokeAsync(request, refused, ct), terminating: false);
             foreach (AccessChange change in changes ?? new List<AccessChange>())
             {
                 if (change.Status == "WouldRemove")

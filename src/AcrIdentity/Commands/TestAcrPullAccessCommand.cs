@@ -80,7 +80,6 @@ namespace AcrIdentity.Commands
         protected override void ProcessRecord()
         {
             var bridge = new PipelineBridge();
-            AzContextSnapshot? az = ReadAzContextUnlessConnected(bridge);
             var request = new PullAccessRequest
             {
                 ResourceId = ParameterSetName == TargetSet ? ResourceId : null,
@@ -94,11 +93,8 @@ namespace AcrIdentity.Commands
                 InWorkload = InWorkload.IsPresent,
             };
 
-            IReadOnlyList<PullAccessReport>? reports = RunEngine(bridge, async (host, ct) =>
-            {
-                ModuleContext context = await CredentialResolver.ResolveAsync(new ResolveRequest { AzContext = az }, host, ct).ConfigureAwait(false);
-                return await new PullAccessTester(context, host).TestAsync(request, ct).ConfigureAwait(false);
-            }, terminating: false);
+            IReadOnlyList<PullAccessReport>? reports = RunInContext(bridge, (context, host, ct) =>
+                new PullAccessTester(context, host).TestAsync(request, ct), terminating: false);
 
             if (Quiet.IsPresent)
             {
