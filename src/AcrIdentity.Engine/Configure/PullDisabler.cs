@@ -106,8 +106,10 @@ namespace AcrIdentity.Engine.Configure
                     }
                     if (step.Kind == StepKind.PullConfiguration)
                     {
-                        await strategy.WritePullOffAsync(_arm, state, registry, ct).ConfigureAwait(false);
-                        TargetState after = await strategy.ReadAsync(_arm, id, ct).ConfigureAwait(false);
+                        // The write's reply is the read-back; a GET only when the reply does not show the switch.
+                        TargetState? replied = await strategy.WritePullOffAsync(_arm, state, registry, ct).ConfigureAwait(false);
+                        bool shown = replied != null && strategy.CheckPullOff(replied, registry).Satisfied;
+                        TargetState after = shown ? replied! : await strategy.ReadAsync(_arm, id, ct).ConfigureAwait(false);
                         PullConfigCheck check = strategy.CheckPullOff(after, registry);
                         if (!check.Satisfied)
                         {
@@ -115,7 +117,7 @@ namespace AcrIdentity.Engine.Configure
                                 $"Switching {id.Name} off identity pulls did not stick: read back {check.Current}.",
                                 "Check for a deployment or policy that rewrites the settings, then run the command again.", step.ResourceId);
                         }
-                        step.Detail = "read back: " + check.Current;
+                        step.Detail = (shown ? "the write's reply shows: " : "read back: ") + check.Current;
                         state = after;
                     }
                     else

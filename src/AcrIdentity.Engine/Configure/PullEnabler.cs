@@ -15,8 +15,8 @@ namespace AcrIdentity.Engine.Configure
 {
     /// <summary>
     /// Enable-AcrManagedIdentityPull: read everything, plan (identity → role → pull configuration, each create /
-    /// update / already done), then write, reading back after each write. A rerun after any failure finishes the
-    /// job, and a run on a configured target writes nothing.
+    /// update / already done), then write, checking each write's result in its reply (a GET only when the reply
+    /// does not show it). A rerun after any failure finishes the job, and a run on a configured target writes nothing.
     /// </summary>
     public sealed class PullEnabler
     {
@@ -322,16 +322,16 @@ namespace AcrIdentity.Engine.Configure
 
         private async Task<TargetState> ApplyIdentityAsync(PullStep step, TargetStrategy strategy, TargetState state, PullIdentity want, RegistryInfo registry, CancellationToken ct)
         {
-            await strategy.AddIdentityAsync(_arm, state, want, registry, ct).ConfigureAwait(false);
-            TargetState after = await strategy.ReadAsync(_arm, state.Id, ct).ConfigureAwait(false);
+            TargetState? replied = await strategy.AddIdentityAsync(_arm, state, want, registry, ct).ConfigureAwait(false);
+            TargetState after = replied != null && IdentityProblem(state, replied, want) == null
+                ? replied
+                : await ReadBackAsync(strategy, state, "identity", ct).ConfigureAwait(false);
             ManagedIdentityBlock identity = after.Identity;
-            // Read back: every identity that was there must still be there, and the new one must have arrived.
-            var lost = state.Identity.UserAssigned.Where(u => identity.FindUserAssigned(u.ResourceId) == null).Select(u => u.ResourceId).ToList();
-            if (state.Identity.SystemAssigned && !identity.SystemAssigned) lost.Add("system-assigned");
-            if (!identity.Has(want) || lost.Count > 0 || (want.Type == PullIdentityType.SystemAssigned && string.IsNullOrEmpty(identity.PrincipalId)))
+            string? problem = IdentityProblem(state, after, want);
+            if (problem != null)
             {
                 throw new EngineException("IdentityDrift", EngineErrorCategory.InvalidData,
-                    $"After the identity write, {state.Id.Name} has {identity.Describe()}" + (lost.Count > 0 ? $"; lost: {string.Join(", ", lost)}" : string.Empty) + ".",
+                    $"After the identity write, {state.Id.Name} has {identity.Describe()}{problem}.",
                     "Something else changed the resource's identity at the same time, or the provider ignored the change; check the resource and run the command again.", state.Id.ToString());
             }
             if (want.Type == PullIdentityType.SystemAssigned)
@@ -346,6 +346,30 @@ namespace AcrIdentity.Engine.Configure
             return after;
         }
 
+        /// <summary>
+        /// Null when <paramref name="after"/> has every identity <paramref name="before"/> had plus the wanted one
+        /// (with its principal ID, which the role needs); else what is wrong, for the message.
+        /// </summary>
+        private static string? IdentityProblem(TargetState before, TargetState after, PullIdentity want)
+        {
+            ManagedIdentityBlock identity = after.Identity;
+            var lost = before.Identity.UserAssigned.Where(u => identity.FindUserAssigned(u.ResourceId) == null).Select(u => u.ResourceId).ToList();
+            if (before.Identity.SystemAssigned && !identity.SystemAssigned) lost.Add("system-assigned");
+            if (lost.Count > 0) return $"; lost: {string.Join(", ", lost)}";
+            if (!identity.Has(want) || (want.Type == PullIdentityType.SystemAssigned && string.IsNullOrEmpty(identity.PrincipalId))) return string.Empty;
+            return null;
+        }
+
+        /// <summary>
+        /// The write's reply did not show the change (a 200 with another body, a reply without the resource): a GET
+        /// decides, so a failure is reported only for what Azure really holds.
+        /// </summary>
+        private async Task<TargetState> ReadBackAsync(TargetStrategy strategy, TargetState state, string what, CancellationToken ct)
+        {
+            _host.WriteVerbose($"The {what} write's reply does not show the change on {state.Id.Name}; reading it back.");
+            return await strategy.ReadAsync(_arm, state.Id, ct).ConfigureAwait(false);
+        }
+
         private async Task<TargetState> ApplyConfigAsync(PullStep step, TargetStrategy strategy, TargetState state, PullIdentity want, RegistryInfo registry, CancellationToken ct)
         {
             if (strategy.CheckPullConfig(state, want, registry).Satisfied)
@@ -353,8 +377,9 @@ namespace AcrIdentity.Engine.Configure
                 step.Detail = "written together with the identity";
                 return state;
             }
-            await strategy.WritePullConfigAsync(_arm, state, want, registry, ct).ConfigureAwait(false);
-            TargetState after = await strategy.ReadAsync(_arm, state.Id, ct).ConfigureAwait(false);
+            TargetState? replied = await strategy.WritePullConfigAsync(_arm, state, want, registry, ct).ConfigureAwait(false);
+            bool shown = replied != null && strategy.CheckPullConfig(replied, want, registry).Satisfied;
+            TargetState after = shown ? replied! : await ReadBackAsync(strategy, state, "pull configuration", ct).ConfigureAwait(false);
             PullConfigCheck check = strategy.CheckPullConfig(after, want, registry);
             if (!check.Satisfied)
             {
@@ -363,7 +388,7 @@ namespace AcrIdentity.Engine.Configure
                     $"The pull configuration of {state.Id.Name} did not stick: wanted {check.Change}, read back {check.Current}.",
                     "Check for a deployment, policy or pipeline that rewrites the site or container settings, then run the command again.", step.ResourceId ?? state.Id.ToString());
             }
-            step.Detail = $"read back: {check.Current}";
+            step.Detail = (shown ? "the write's reply shows: " : "read back: ") + check.Current;
             return after;
         }
     }

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Linq;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using System.Threading;
@@ -17,22 +16,14 @@ namespace AcrIdentity.Engine.Configure
     /// A registry from its resource ID, login server (any case, with or without scheme) or name; a name or login
     /// server is looked up in the current subscription first, then in every other subscription the caller sees.
     /// </summary>
-    internal sealed class RegistryResolver
+    internal sealed class RegistryResolver : CrossSubscriptionResolver<RegistryInfo>
     {
         internal const string RegistryType = "Microsoft.ContainerRegistry/registries";
         private static readonly Regex NamePattern = new Regex("^[a-zA-Z0-9]{5,50}$", RegexOptions.CultureInvariant);
 
-        private readonly ArmGateway _arm;
-        private readonly IEngineHost _host;
-        private readonly string _subscriptionId;
-        private readonly IDictionary<string, RegistryInfo> _cache;
-
         internal RegistryResolver(ArmGateway arm, IEngineHost host, string subscriptionId, IDictionary<string, RegistryInfo>? cache = null)
+            : base(RegistryType, "Registry", arm, host, subscriptionId, cache)
         {
-            _arm = arm;
-            _host = host;
-            _subscriptionId = subscriptionId;
-            _cache = cache ?? new Dictionary<string, RegistryInfo>(StringComparer.OrdinalIgnoreCase);
         }
 
         internal async Task<RegistryInfo> ResolveAsync(string? input, CancellationToken ct)
@@ -42,42 +33,16 @@ namespace AcrIdentity.Engine.Configure
                 throw new EngineException("RegistryRequired", EngineErrorCategory.InvalidArgument, "No registry was given.",
                     "Pass -Registry with the registry's name, login server (name.azurecr.io) or resource ID.");
             }
-            string text = input!.Trim();
-            string key = _subscriptionId + "|" + text;
-            if (_cache.TryGetValue(key, out RegistryInfo? cached)) return cached;
-            RegistryInfo found = await ResolveUncachedAsync(text, ct).ConfigureAwait(false);
-            _cache[key] = found;
-            return found;
+            return await ResolveCachedAsync(input!.Trim(), ct).ConfigureAwait(false);
         }
 
-        private async Task<RegistryInfo> ResolveUncachedAsync(string text, CancellationToken ct)
+        protected override async Task<RegistryInfo> ResolveOtherAsync(string text, CancellationToken ct)
         {
-            if (ArmIds.LooksLikeId(text))
-            {
-                ResourceIdentifier? id = ArmIds.TryParseResource(text);
-                if (id is null)
-                {
-                    throw new EngineException("InvalidRegistryId", EngineErrorCategory.InvalidArgument,
-                        $"'{text}' is not a valid registry resource ID.",
-                        "Pass /subscriptions/<guid>/resourceGroups/<group>/providers/Microsoft.ContainerRegistry/registries/<name>, the login server, or the name.", text);
-                }
-                if (!string.Equals(id.ResourceType.ToString(), RegistryType, StringComparison.OrdinalIgnoreCase))
-                {
-                    throw new EngineException("RegistryIdWrongKind", EngineErrorCategory.InvalidArgument,
-                        $"'{text}' is the ID of a {id.ResourceType}, not of a container registry.",
-                        "Pass the registry's resource ID ((Get-AzContainerRegistry -Name <name>).Id), its login server, or its name to -Registry.", text);
-                }
-                ArmResponse? reply = await _arm.TryGetAsync(id.ToString(), ct).ConfigureAwait(false);
-                if (reply?.Object == null) throw NotFound(text, "resource ID");
-                _host.WriteVerbose($"Registry '{text}' is a resource ID.");
-                return From(reply.Object);
-            }
-
             bool loginServer = text.IndexOf('.') >= 0 || text.IndexOf(':') >= 0 || text.IndexOf('/') >= 0;
             if (loginServer)
             {
                 string host = NormalizeLoginServer(text);
-                _host.WriteVerbose($"Registry '{text}' is a login server ({host}).");
+                Host.WriteVerbose($"Registry '{text}' is a login server ({host}).");
                 return await SearchAsync(r => string.Equals(LoginServerOf(r), host, StringComparison.OrdinalIgnoreCase), text, "login server", ct).ConfigureAwait(false);
             }
 
@@ -87,7 +52,7 @@ namespace AcrIdentity.Engine.Configure
                     $"'{text}' is not a registry name (5–50 letters and digits), a login server or a resource ID.",
                     "Pass the registry's name (e.g. contoso), login server (contoso.azurecr.io) or resource ID.", text);
             }
-            _host.WriteVerbose($"Registry '{text}' is a name.");
+            Host.WriteVerbose($"Registry '{text}' is a name.");
             return await SearchAsync(r => string.Equals(Json.Str(r, "name"), text, StringComparison.OrdinalIgnoreCase), text, "name", ct).ConfigureAwait(false);
         }
 
@@ -106,51 +71,24 @@ namespace AcrIdentity.Engine.Configure
 
         private async Task<RegistryInfo> SearchAsync(Func<JsonObject, bool> match, string text, string what, CancellationToken ct)
         {
-            var here = await ListRegistriesAsync(_subscriptionId, ct).ConfigureAwait(false);
-            var hits = here.Where(match).ToList();
-            if (hits.Count == 0)
-            {
-                foreach (string sub in await OtherSubscriptionsAsync(ct).ConfigureAwait(false))
-                {
-                    hits.AddRange((await ListVisibleAsync(sub, ct).ConfigureAwait(false)).Where(match));
-                }
-            }
-            if (hits.Count == 0) throw NotFound(text, what);
-            if (hits.Count > 1)
-            {
-                string ids = string.Join(", ", hits.Select(h => Json.Str(h, "id")));
-                throw new EngineException("AmbiguousRegistry", EngineErrorCategory.InvalidArgument,
-                    $"More than one registry matches '{text}': {ids}.", "Pass the registry's resource ID instead.", text);
-            }
-            RegistryInfo info = From(hits[0]);
-            _host.WriteVerbose($"Registry '{text}' found: {info.Id}.");
+            JsonObject hit = await FindOneAsync(match, text, what, ids => new EngineException("AmbiguousRegistry", EngineErrorCategory.InvalidArgument,
+                    $"More than one registry matches '{text}': {ids}.", "Pass the registry's resource ID instead.", text), ct).ConfigureAwait(false);
+            RegistryInfo info = From(hit);
+            Host.WriteVerbose($"Registry '{text}' found: {info.Id}.");
             return info;
         }
 
-        private async Task<IReadOnlyList<JsonObject>> ListRegistriesAsync(string subscriptionId, CancellationToken ct) =>
-            await _arm.ListAsync($"/subscriptions/{subscriptionId}/providers/{RegistryType}", ct).ConfigureAwait(false);
+        protected override EngineException InvalidId(string text) =>
+            new EngineException("InvalidRegistryId", EngineErrorCategory.InvalidArgument,
+                $"'{text}' is not a valid registry resource ID.",
+                "Pass /subscriptions/<guid>/resourceGroups/<group>/providers/Microsoft.ContainerRegistry/registries/<name>, the login server, or the name.", text);
 
-        /// <summary>A subscription the caller sees but may not list registries in counts as holding none.</summary>
-        private async Task<IReadOnlyList<JsonObject>> ListVisibleAsync(string subscriptionId, CancellationToken ct)
-        {
-            try
-            {
-                return await ListRegistriesAsync(subscriptionId, ct).ConfigureAwait(false);
-            }
-            catch (ArmRequestException ex) when (ex.Status == 403 || ex.Status == 404)
-            {
-                _host.WriteVerbose($"Skipping subscription {subscriptionId} in the registry search: {ex.ArmCode ?? "HTTP " + ex.Status}.");
-                return Array.Empty<JsonObject>();
-            }
-        }
+        protected override EngineException WrongKind(string text, string actualType) =>
+            new EngineException("RegistryIdWrongKind", EngineErrorCategory.InvalidArgument,
+                $"'{text}' is the ID of a {actualType}, not of a container registry.",
+                "Pass the registry's resource ID ((Get-AzContainerRegistry -Name <name>).Id), its login server, or its name to -Registry.", text);
 
-        private async Task<IEnumerable<string>> OtherSubscriptionsAsync(CancellationToken ct)
-        {
-            var subs = await _arm.ListAsync("/subscriptions", ct).ConfigureAwait(false);
-            return subs.Select(s => Json.Str(s, "subscriptionId")).Where(s => !string.IsNullOrEmpty(s) && !string.Equals(s, _subscriptionId, StringComparison.OrdinalIgnoreCase)).Select(s => s!).ToList();
-        }
-
-        private static RegistryInfo From(JsonObject registry)
+        protected override RegistryInfo From(JsonObject registry)
         {
             string id = Json.Str(registry, "id") ?? throw new EngineException("InvalidArmReply", EngineErrorCategory.InvalidData, "A registry came back without an id.");
             string login = (LoginServerOf(registry) ?? string.Empty).ToLowerInvariant();
@@ -160,7 +98,7 @@ namespace AcrIdentity.Engine.Configure
             return new RegistryInfo(new ResourceIdentifier(id), login, abac, Json.Str(registry, "location"), armAudience);
         }
 
-        private static EngineException NotFound(string text, string what) =>
+        protected override EngineException NotFound(string text, string what) =>
             new EngineException("RegistryNotFound", EngineErrorCategory.ObjectNotFound,
                 $"No container registry with the {what} '{text}' was found in the subscriptions you can see.",
                 "Check the spelling and that the signed-in identity can read the registry (Reader on it or above); pass its resource ID if it is in another tenant's subscription.", text);

@@ -44,7 +44,7 @@ namespace AcrIdentity.Engine.Targets
             return new PullConfigCheck(ok, current, $"configuration.registries: {registry.LoginServer} with identity {wanted}");
         }
 
-        internal override async Task WritePullConfigAsync(ArmGateway arm, TargetState state, PullIdentity want, RegistryInfo registry, CancellationToken ct)
+        internal override async Task<TargetState?> WritePullConfigAsync(ArmGateway arm, TargetState state, PullIdentity want, RegistryInfo registry, CancellationToken ct)
         {
             var list = new JsonArray();
             bool found = false;
@@ -62,7 +62,7 @@ namespace AcrIdentity.Engine.Targets
             }
             if (!found) list.Add(new JsonObject { ["server"] = registry.LoginServer, ["identity"] = IdentityValue(want) });
             var body = new JsonObject { ["properties"] = new JsonObject { ["configuration"] = new JsonObject { ["registries"] = list } } };
-            await arm.PatchAsync(state.Id.ToString(), body, ct).ConfigureAwait(false);
+            return Replied(state, await arm.PatchAsync(state.Id.ToString(), body, ct).ConfigureAwait(false));
         }
 
         private static JsonObject? IdentityEntry(JsonNode? resource, RegistryInfo registry) =>
@@ -75,7 +75,7 @@ namespace AcrIdentity.Engine.Targets
                 $"configuration.registries without {registry.LoginServer}");
         }
 
-        internal override async Task WritePullOffAsync(ArmGateway arm, TargetState state, RegistryInfo registry, CancellationToken ct)
+        internal override async Task<TargetState?> WritePullOffAsync(ArmGateway arm, TargetState state, RegistryInfo registry, CancellationToken ct)
         {
             var list = new JsonArray();
             foreach (JsonObject entry in Registries(state.Resource))
@@ -84,7 +84,7 @@ namespace AcrIdentity.Engine.Targets
                 if (!ours) list.Add(Json.Clone(entry));
             }
             var body = new JsonObject { ["properties"] = new JsonObject { ["configuration"] = new JsonObject { ["registries"] = list } } };
-            await arm.PatchAsync(state.Id.ToString(), body, ct).ConfigureAwait(false);
+            return Replied(state, await arm.PatchAsync(state.Id.ToString(), body, ct).ConfigureAwait(false));
         }
 
         internal override IEnumerable<string> PullPrincipals(TargetState state, RegistryInfo registry)

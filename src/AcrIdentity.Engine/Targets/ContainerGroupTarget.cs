@@ -85,10 +85,10 @@ namespace AcrIdentity.Engine.Targets
             return new PullConfigCheck(ok, current, $"imageRegistryCredentials: {registry.LoginServer} with identity {want.ResourceId}");
         }
 
-        internal override Task AddIdentityAsync(ArmGateway arm, TargetState state, PullIdentity want, RegistryInfo registry, CancellationToken ct) =>
+        internal override Task<TargetState?> AddIdentityAsync(ArmGateway arm, TargetState state, PullIdentity want, RegistryInfo registry, CancellationToken ct) =>
             PutAsync(arm, state, want, registry, ct);
 
-        internal override Task WritePullConfigAsync(ArmGateway arm, TargetState state, PullIdentity want, RegistryInfo registry, CancellationToken ct) =>
+        internal override Task<TargetState?> WritePullConfigAsync(ArmGateway arm, TargetState state, PullIdentity want, RegistryInfo registry, CancellationToken ct) =>
             PutAsync(arm, state, want, registry, ct);
 
         /// <summary>The group's own spec with the identity added and the registry's credential switched to it.</summary>
@@ -125,10 +125,8 @@ namespace AcrIdentity.Engine.Targets
             return spec;
         }
 
-        private async Task PutAsync(ArmGateway arm, TargetState state, PullIdentity want, RegistryInfo registry, CancellationToken ct)
-        {
-            await arm.PutAsync(state.Id.ToString(), DesiredSpec(state, want, registry), ct).ConfigureAwait(false);
-        }
+        private async Task<TargetState?> PutAsync(ArmGateway arm, TargetState state, PullIdentity want, RegistryInfo registry, CancellationToken ct) =>
+            Replied(state, await arm.PutAsync(state.Id.ToString(), DesiredSpec(state, want, registry), ct).ConfigureAwait(false));
 
         private static JsonObject? IdentityCredential(JsonNode? resource, RegistryInfo registry) =>
             Credentials(resource).FirstOrDefault(c => string.Equals(Json.Str(c, "server"), registry.LoginServer, StringComparison.OrdinalIgnoreCase) && !string.IsNullOrEmpty(Json.Str(c, "identity")));
@@ -140,7 +138,7 @@ namespace AcrIdentity.Engine.Targets
                 $"imageRegistryCredentials without {registry.LoginServer}");
         }
 
-        internal override async Task WritePullOffAsync(ArmGateway arm, TargetState state, RegistryInfo registry, CancellationToken ct)
+        internal override async Task<TargetState?> WritePullOffAsync(ArmGateway arm, TargetState state, RegistryInfo registry, CancellationToken ct)
         {
             JsonObject spec = DesiredSpec(state, new PullIdentity(PullIdentityType.UserAssigned, "unused"), registry);
             // DesiredSpec adds our identity and credential; take both back out, keeping the group's own identities.
@@ -165,7 +163,7 @@ namespace AcrIdentity.Engine.Targets
                 if (!string.Equals(Json.Str(cred, "server"), registry.LoginServer, StringComparison.OrdinalIgnoreCase)) kept.Add(Json.Clone(cred));
             }
             Json.Set(properties, "imageRegistryCredentials", kept);
-            await arm.PutAsync(state.Id.ToString(), spec, ct).ConfigureAwait(false);
+            return Replied(state, await arm.PutAsync(state.Id.ToString(), spec, ct).ConfigureAwait(false));
         }
 
         internal override IEnumerable<string> PullPrincipals(TargetState state, RegistryInfo registry)

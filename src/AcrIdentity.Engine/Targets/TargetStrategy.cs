@@ -91,24 +91,38 @@ namespace AcrIdentity.Engine.Targets
         /// <summary>Images the target runs, as configured (may be empty).</summary>
         internal virtual IReadOnlyList<string> FindImages(TargetState state) => Array.Empty<string>();
 
-        internal virtual async Task AddIdentityAsync(ArmGateway arm, TargetState state, PullIdentity want, RegistryInfo registry, CancellationToken ct)
+        // The writes below return the target as the write's reply shows it (ARM answers a PUT/PATCH with the
+        // resource as stored, after any long-running operation), so the caller needs no read to check the result;
+        // null when the reply is not that resource, and the caller reads instead.
+
+        internal virtual async Task<TargetState?> AddIdentityAsync(ArmGateway arm, TargetState state, PullIdentity want, RegistryInfo registry, CancellationToken ct)
         {
             var body = new JsonObject { ["identity"] = state.Identity.WithAdded(want, CombinedIdentityType) };
-            await arm.PatchAsync(state.Id.ToString(), body, ct).ConfigureAwait(false);
+            ArmResponse reply = await arm.PatchAsync(state.Id.ToString(), body, ct).ConfigureAwait(false);
+            return Replied(state, reply);
         }
 
         internal virtual PullConfigCheck CheckPullConfig(TargetState state, PullIdentity want, RegistryInfo registry) =>
             new PullConfigCheck(true, "nothing to configure", "none");
 
-        internal virtual Task WritePullConfigAsync(ArmGateway arm, TargetState state, PullIdentity want, RegistryInfo registry, CancellationToken ct) =>
-            Task.CompletedTask;
+        internal virtual Task<TargetState?> WritePullConfigAsync(ArmGateway arm, TargetState state, PullIdentity want, RegistryInfo registry, CancellationToken ct) =>
+            Task.FromResult<TargetState?>(state);
 
         /// <summary>Disable: true when the target no longer pulls from the registry with a managed identity.</summary>
         internal virtual PullConfigCheck CheckPullOff(TargetState state, RegistryInfo registry) =>
             new PullConfigCheck(true, "nothing to switch", "none");
 
-        internal virtual Task WritePullOffAsync(ArmGateway arm, TargetState state, RegistryInfo registry, CancellationToken ct) =>
-            Task.CompletedTask;
+        internal virtual Task<TargetState?> WritePullOffAsync(ArmGateway arm, TargetState state, RegistryInfo registry, CancellationToken ct) =>
+            Task.FromResult<TargetState?>(state);
+
+        /// <summary>
+        /// The state after a write of the resource itself: its reply when that is the resource (by id), else null.
+        /// A 200 with an error-shaped or empty body is not proof of anything.
+        /// </summary>
+        internal static TargetState? Replied(TargetState before, ArmResponse reply) =>
+            IsResource(reply.Object, before.Id.ToString()) ? new TargetState(before.Id, reply.Object!, before.Config) : null;
+
+        internal static bool IsResource(JsonObject? body, string id) => body != null && Json.SameId(Json.Str(body, "id"), id);
 
         /// <summary>The principals the target pulls from this registry with (read before switching off). Default: every identity it has.</summary>
         internal virtual IEnumerable<string> PullPrincipals(TargetState state, RegistryInfo registry)

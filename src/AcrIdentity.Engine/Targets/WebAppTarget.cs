@@ -86,7 +86,7 @@ namespace AcrIdentity.Engine.Targets
             return new PullConfigCheck(use == true && identityOk, current, change);
         }
 
-        internal override async Task WritePullConfigAsync(ArmGateway arm, TargetState state, PullIdentity want, RegistryInfo registry, CancellationToken ct)
+        internal override async Task<TargetState?> WritePullConfigAsync(ArmGateway arm, TargetState state, PullIdentity want, RegistryInfo registry, CancellationToken ct)
         {
             // A PATCH of the two settings only: a full siteConfig PUT would reset everything else (pain point 4).
             var properties = new JsonObject { ["acrUseManagedIdentityCreds"] = true };
@@ -99,8 +99,12 @@ namespace AcrIdentity.Engine.Targets
                 // Empty means "the system-assigned identity" to App Service.
                 properties["acrUserManagedIdentityID"] = string.Empty;
             }
-            await arm.PatchAsync(ConfigPath(state.Id), new JsonObject { ["properties"] = properties }, ct).ConfigureAwait(false);
+            return ConfigReplied(state, await arm.PatchAsync(ConfigPath(state.Id), new JsonObject { ["properties"] = properties }, ct).ConfigureAwait(false));
         }
+
+        /// <summary>config/web answers a write with the whole config resource: the new state, site unchanged.</summary>
+        private static TargetState? ConfigReplied(TargetState state, ArmResponse reply) =>
+            IsResource(reply.Object, ConfigPath(state.Id)) ? new TargetState(state.Id, state.Resource, reply.Object) : null;
 
         internal override PullConfigCheck CheckPullOff(TargetState state, RegistryInfo registry)
         {
@@ -108,10 +112,10 @@ namespace AcrIdentity.Engine.Targets
             return new PullConfigCheck(use != true, $"acrUseManagedIdentityCreds={(use?.ToString().ToLowerInvariant() ?? "null")}", "acrUseManagedIdentityCreds=false");
         }
 
-        internal override async Task WritePullOffAsync(ArmGateway arm, TargetState state, RegistryInfo registry, CancellationToken ct)
+        internal override async Task<TargetState?> WritePullOffAsync(ArmGateway arm, TargetState state, RegistryInfo registry, CancellationToken ct)
         {
             var body = new JsonObject { ["properties"] = new JsonObject { ["acrUseManagedIdentityCreds"] = false } };
-            await arm.PatchAsync(ConfigPath(state.Id), body, ct).ConfigureAwait(false);
+            return ConfigReplied(state, await arm.PatchAsync(ConfigPath(state.Id), body, ct).ConfigureAwait(false));
         }
 
         internal override IEnumerable<string> PullPrincipals(TargetState state, RegistryInfo registry)
