@@ -47,27 +47,33 @@ public sealed class TestAccessInWorkloadTests
         return (lines[0], lines[1], lines[2]);
     }
 
+    private static void AssertPulled((string Result, string Message, string Fix) c, string inside)
+    {
+        Assert.Equal("Pass", c.Result);
+        Assert.StartsWith($"Inside {inside} as ", c.Message);
+        Assert.Contains("HEAD manifest aci-helloworld:v1 200", c.Message);
+    }
+
+    private static void AssertStoppedAtScopedToken((string Result, string Message, string Fix) c, string inside)
+    {
+        Assert.Equal("Fail", c.Result);
+        Assert.StartsWith($"Inside {inside} as ", c.Message);
+        Assert.Contains("exchange ok, then /oauth2/token (scope repository:aci-helloworld:pull)", c.Message);
+        Assert.Contains("Give the identity AcrPull on the registry", c.Fix);
+    }
+
     [Fact]
     public void InWorkload_on_a_scale_set_probes_its_first_instance_or_the_one_asked_for()
     {
         string vmss = _s.Id("live", "Microsoft.Compute/virtualMachineScaleSets", "liveProbeVmss");
-        var first = Probe(vmss);
-        Assert.Equal("Pass", first.Result);
-        Assert.StartsWith("Inside liveProbeVmss instance 0 as ", first.Message);
-        Assert.Contains("HEAD manifest aci-helloworld:v1 200", first.Message);
-        var second = Probe(vmss, "1");
-        Assert.Equal("Pass", second.Result);
-        Assert.StartsWith("Inside liveProbeVmss instance 1 as ", second.Message);
+        AssertPulled(Probe(vmss), "liveProbeVmss instance 0");
+        AssertPulled(Probe(vmss, "1"), "liveProbeVmss instance 1");
     }
 
     [Fact]
     public void InWorkload_on_a_scale_set_without_AcrPull_fails_at_the_scoped_token_with_the_fix()
     {
-        var c = Probe(_s.Id("live", "Microsoft.Compute/virtualMachineScaleSets", "liveNoPullVmss"));
-        Assert.Equal("Fail", c.Result);
-        Assert.StartsWith("Inside liveNoPullVmss instance 0 as ", c.Message);
-        Assert.Contains("exchange ok, then /oauth2/token (scope repository:aci-helloworld:pull)", c.Message);
-        Assert.Contains("Give the identity AcrPull on the registry", c.Fix);
+        AssertStoppedAtScopedToken(Probe(_s.Id("live", "Microsoft.Compute/virtualMachineScaleSets", "liveNoPullVmss")), "liveNoPullVmss instance 0");
     }
 
     [Fact]
@@ -82,15 +88,8 @@ public sealed class TestAccessInWorkloadTests
     [Fact]
     public void InWorkload_on_a_Windows_vm_runs_the_PowerShell_probe()
     {
-        var pass = Probe(_s.Id("live", "Microsoft.Compute/virtualMachines", "liveWinVm"));
-        Assert.Equal("Pass", pass.Result);
-        Assert.StartsWith("Inside liveWinVm as ", pass.Message);
-        Assert.Contains("HEAD manifest aci-helloworld:v1 200", pass.Message);
-
-        var fail = Probe(_s.Id("live", "Microsoft.Compute/virtualMachines", "liveWinNoPullVm"));
-        Assert.Equal("Fail", fail.Result);
-        Assert.Contains("imds → exchange ok, then /oauth2/token (scope repository:aci-helloworld:pull)", fail.Message);
-        Assert.Contains("AcrPull", fail.Fix);
+        AssertPulled(Probe(_s.Id("live", "Microsoft.Compute/virtualMachines", "liveWinVm")), "liveWinVm");
+        AssertStoppedAtScopedToken(Probe(_s.Id("live", "Microsoft.Compute/virtualMachines", "liveWinNoPullVm")), "liveWinNoPullVm");
     }
 
     [Fact]
