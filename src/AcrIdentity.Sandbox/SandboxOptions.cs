@@ -18,6 +18,10 @@ public sealed class SandboxOptions
     /// <summary>Start the docker-registry processes behind each registry.</summary>
     public bool StartRegistries { get; init; } = true;
 
+    /// <summary>What runs Run Command's RunPowerShellScript: a pwsh executable, or a .dll run with dotnet (tools/PwshHost's
+    /// PwshHost.dll); null = $ACRIDENTITY_SANDBOX_PWSH, else pwsh on PATH. Without one those commands end failed.</summary>
+    public string? PowerShell { get; init; }
+
     /// <summary>ARM port; 0 = a free port.</summary>
     public int ArmPort { get; init; }
 }

@@ -52,7 +52,11 @@ public sealed class TestAccessSandbox : IAsyncLifetime
         string? caDir = Environment.GetEnvironmentVariable("ACRIDENTITY_SANDBOX_CA_DIR");
         Assert.False(string.IsNullOrEmpty(caDir) || string.IsNullOrEmpty(Environment.GetEnvironmentVariable("SSL_CERT_FILE")),
             "Run through tests/run (SSL_CERT_FILE and ACRIDENTITY_SANDBOX_CA_DIR must name the sandbox CA).");
-        Host = await SandboxHost.StartAsync(new SandboxOptions { StateDir = StateDir, CaDir = caDir, ScenarioJson = Scenario().ToJsonString() });
+        // tools/PwshHost (our pwsh stand-in) runs Run Command's RunPowerShellScript for the Windows machines.
+        Host = await SandboxHost.StartAsync(new SandboxOptions
+        {
+            StateDir = StateDir, CaDir = caDir, ScenarioJson = Scenario().ToJsonString(), PowerShell = Repo.ProjectDll("tools/PwshHost", "PwshHost"),
+        });
         Ps = new PowerShellSession();
         var connected = Ps.Run("Connect-AcrIdentity -Environment $args[0] -ApplicationId $args[1] -ClientSecret $args[2] -Subscription $args[3]",
             Host.EndpointsFile, Host.Endpoints.Operator.ClientId, Secure(Host.Endpoints.Operator.ClientSecret), SubscriptionId);
@@ -81,6 +85,17 @@ public sealed class TestAccessSandbox : IAsyncLifetime
         ["properties"] = JsonNode.Parse(properties), ["images"] = new JsonArray("aci-helloworld:v1", "hello-world:v1"),
     };
 
+    private static JsonObject ScaleSet(string name, int capacity, string os) => new()
+    {
+        ["type"] = "vmss", ["name"] = name, ["identity"] = new JsonObject { ["type"] = "SystemAssigned" },
+        ["sku"] = new JsonObject { ["name"] = "Standard_D2s_v3", ["tier"] = "Standard", ["capacity"] = capacity },
+        ["properties"] = new JsonObject
+        {
+            ["orchestrationMode"] = "Uniform",
+            ["virtualMachineProfile"] = new JsonObject { ["storageProfile"] = new JsonObject { ["osDisk"] = new JsonObject { ["osType"] = os } } },
+        },
+    };
+
     private static JsonObject Scenario()
     {
         var live = new JsonArray
@@ -94,11 +109,19 @@ public sealed class TestAccessSandbox : IAsyncLifetime
         live.Add(JsonNode.Parse("""{"type":"userAssignedIdentity","name":"liveUami"}""")!);
         // A VM with AcrPull for -InWorkload (Run Command runs the probe as the VM).
         live.Add(JsonNode.Parse("""{"type":"vm","name":"liveProbeVm","identity":{"type":"SystemAssigned"},"properties":{"hardwareProfile":{"vmSize":"Standard_D2s_v3"}}}""")!);
+        // -InWorkload on scale sets (instances from sku.capacity) and Windows VMs (RunPowerShellScript).
+        live.Add(ScaleSet("liveProbeVmss", 2, "Linux"));
+        live.Add(ScaleSet("liveNoPullVmss", 1, "Linux"));
+        live.Add(ScaleSet("liveEmptyVmss", 0, "Linux"));
+        live.Add(JsonNode.Parse("""{"type":"vm","name":"liveWinVm","identity":{"type":"SystemAssigned"},"properties":{"hardwareProfile":{"vmSize":"Standard_D2s_v3"},"storageProfile":{"osDisk":{"osType":"Windows"}}}}""")!);
+        live.Add(JsonNode.Parse("""{"type":"vm","name":"liveWinNoPullVm","identity":{"type":"SystemAssigned"},"properties":{"hardwareProfile":{"vmSize":"Standard_D2s_v3"},"storageProfile":{"osDisk":{"osType":"Windows"}}}}""")!);
         live.Add(JsonNode.Parse("""{"type":"webApp","name":"liveUamiApp","kind":"app,linux,container","identity":{"type":"UserAssigned","userAssignedIdentities":["liveUami"]},"siteConfig":{"linuxFxVersion":"DOCKER|liveacr.azurecr.io/aci-helloworld:v1"}}""")!);
         var assignments = new JsonArray
         {
             JsonNode.Parse("""{"principal":"liveUami","role":"AcrPull","scope":"/subscriptions/{subscriptionId}/resourceGroups/live/providers/Microsoft.ContainerRegistry/registries/liveacr"}""")!,
             JsonNode.Parse("""{"principal":"liveProbeVm","role":"AcrPull","scope":"/subscriptions/{subscriptionId}/resourceGroups/live/providers/Microsoft.ContainerRegistry/registries/liveacr"}""")!,
+            JsonNode.Parse("""{"principal":"liveProbeVmss","role":"AcrPull","scope":"/subscriptions/{subscriptionId}/resourceGroups/live/providers/Microsoft.ContainerRegistry/registries/liveacr"}""")!,
+            JsonNode.Parse("""{"principal":"liveWinVm","role":"AcrPull","scope":"/subscriptions/{subscriptionId}/resourceGroups/live/providers/Microsoft.ContainerRegistry/registries/liveacr"}""")!,
         };
         foreach (var c in LiveCases)
         {

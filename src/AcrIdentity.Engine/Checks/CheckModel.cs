@@ -54,6 +54,8 @@ namespace AcrIdentity.Engine.Checks
         public ResolveRequest? LiveResolve { get; set; }
         /// <summary>Run the pull probe inside the VM through Run Command, as the VM's own identity.</summary>
         public bool InWorkload { get; set; }
+        /// <summary>With InWorkload on a scale set: the instance to run in; null = the first running one.</summary>
+        public string? InstanceId { get; set; }
     }
 
     /// <summary>Everything Test-AcrPullAccess found out about one target (a site and each slot are separate).</summary>

@@ -91,6 +91,12 @@ namespace AcrIdentity.Engine.Checks
                     $"-Slot and -IncludeSlots apply to a web or function app's site ID; '{id}' is a {id.ResourceType}.",
                     "Pass the site's resource ID with -Slot or -IncludeSlots, or a slot's own resource ID without them.", id.ToString());
             }
+            if (request.InstanceId != null && !(strategy is VirtualMachineScaleSetTarget))
+            {
+                throw new EngineException("InstanceIdNotApplicable", EngineErrorCategory.InvalidArgument,
+                    $"-InstanceId picks an instance of a VM scale set; '{id}' is a {id.ResourceType}.",
+                    "Pass a scale set's resource ID with -InstanceId, or leave -InstanceId out.", id.ToString());
+            }
             if (request.Slot != null)
             {
                 targets[0] = new ResourceIdentifier($"{id}/slots/{request.Slot.Trim()}");

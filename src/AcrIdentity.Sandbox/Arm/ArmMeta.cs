@@ -162,6 +162,8 @@ static class ArmMeta
         Add("Microsoft.Web/sites/config", ResourceTypes.ApiVersionsFor(ResourceTypes.Site)!);
         Add("Microsoft.Web/sites/slots/config", ResourceTypes.ApiVersionsFor(ResourceTypes.Site)!);
         Add("Microsoft.Compute/virtualMachines/runCommand", ResourceTypes.ApiVersionsFor(ResourceTypes.VirtualMachine)!);
+        Add("Microsoft.Compute/virtualMachineScaleSets/virtualMachines", ResourceTypes.ApiVersionsFor(ResourceTypes.ScaleSet)!);
+        Add("Microsoft.Compute/virtualMachineScaleSets/virtualMachines/runCommand", ResourceTypes.ApiVersionsFor(ResourceTypes.ScaleSet)!);
         Add("Microsoft.Authorization/roleAssignments", ArmRbac.AssignmentVersions);
         Add("Microsoft.Authorization/roleDefinitions", ArmRbac.DefinitionVersions);
         Add("Microsoft.ResourceGraph/resources", Arg.ArgArea.ApiVersions);

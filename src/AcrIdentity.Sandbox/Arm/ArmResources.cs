@@ -16,6 +16,28 @@ public static class ArmActions
 
     internal static Func<ArmRequest, ResourceEntryView, Task>? Find(string resourceType, string action) =>
         Handlers.GetValueOrDefault($"{resourceType}/{action}");
+
+    static readonly ConcurrentDictionary<string, Func<ArmRequest, JsonObject, IReadOnlyList<JsonObject>>> Children = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Child resources the world does not store but derives from their parent, e.g. a scale set's
+    /// virtualMachines (its instances, from sku.capacity): GET of the collection and of one child, and POST
+    /// actions on a child, are answered from <paramref name="render"/> (parent rendered → children rendered).</summary>
+    public static void RegisterChildren(string parentType, string collection, Func<ArmRequest, JsonObject, IReadOnlyList<JsonObject>> render) =>
+        Children[$"{parentType}/{collection}"] = render;
+
+    internal static IReadOnlyList<JsonObject>? DerivedChildren(ArmRequest r, string parentType, string collection, JsonObject? parent) =>
+        parent is not null && Children.TryGetValue($"{parentType}/{collection}", out var render) ? render(r, parent) : null;
+
+    /// <summary>A derived child by its ID (null when the ID is not one, or no such child exists).</summary>
+    internal static JsonObject? FindDerived(ArmRequest r, string id)
+    {
+        var parentId = ResourceIds.ParentOf(id);
+        var parentType = parentId is null ? null : ResourceIds.TypeOf(parentId);
+        if (parentType is null) return null;
+        var seg = id.TrimEnd('/').Split('/');
+        var children = DerivedChildren(r, parentType, seg[^2], r.World.GetResource(parentId!));
+        return children?.FirstOrDefault(c => ResourceIds.Same(c["id"]?.GetValue<string>(), id));
+    }
 }
 
 /// <summary>The resource an action runs on (a rendered copy).</summary>
@@ -61,6 +83,12 @@ static class ArmResources
                 await SiteConfig(r, rg, ResourceIds.ParentOf(path)!, ResourceIds.NameOf(path));
                 return;
             }
+            if (HttpMethods.IsGet(r.Method) && ArmActions.FindDerived(r, path) is { } derived)
+            {
+                if (!await ArmAuthz.Require(r, type + "/read", path)) return;
+                await ArmHttp.Json(r.Http, 200, derived);
+                return;
+            }
             await Resource(r, rg, rgName, path, type);
             return;
         }
@@ -69,7 +97,7 @@ static class ArmResources
         var parentId = path[..path.LastIndexOf('/')];
         var last = rest[^1];
         var parentType = ResourceIds.TypeOf(parentId)!;
-        var parentEntry = r.World.GetResource(parentId);
+        var parentEntry = r.World.GetResource(parentId) ?? ArmActions.FindDerived(r, parentId);
         if (!await CheckVersion(r, parentType, parentEntry?["location"]?.GetValue<string>() ?? rg?.Location)) return;
         if (rg is null) { await ArmHttp.Error(r.Http, 404, "ResourceGroupNotFound", $"Resource group '{rgName}' could not be found."); return; }
         // App settings are read with POST …/config/appsettings/list (az webapp config set reads them first).
@@ -103,8 +131,8 @@ static class ArmResources
             var childType = $"{parentType}/{last}";
             if (!await ArmAuthz.Require(r, childType + "/read", parentId)) return;
             if (parentEntry is null) { await NotFoundResource(r, parentId, rgName); return; }
-            var items = r.World.ListResources(childType)
-                .Where(o => ResourceIds.Same(ResourceIds.ParentOf(o["id"]!.GetValue<string>()), parentId))
+            var items = (ArmActions.DerivedChildren(r, parentType, last, parentEntry) ?? r.World.ListResources(childType)
+                .Where(o => ResourceIds.Same(ResourceIds.ParentOf(o["id"]!.GetValue<string>()), parentId)).ToList())
                 .Select(o => (JsonNode)o).ToList();
             await ArmHttp.Json(r.Http, 200, ArmHttp.Page(r, items));
             return;

@@ -63,6 +63,11 @@ namespace AcrIdentity.Commands
         [Parameter(ParameterSetName = TargetSet)]
         public SwitchParameter InWorkload { get; set; }
 
+        /// <summary>With -InWorkload on a scale set: the instance to run the probe in (default: the first running one).</summary>
+        [Parameter(ParameterSetName = TargetSet)]
+        [ValidateNotNullOrEmpty]
+        public string? InstanceId { get; set; }
+
         /// <summary>Return only $true or $false.</summary>
         [Parameter]
         public SwitchParameter Quiet { get; set; }
@@ -74,6 +79,17 @@ namespace AcrIdentity.Commands
             {
                 ThrowInvalidArgument("ConflictingSlotParameters", "-Slot picks one slot and -IncludeSlots picks the site and every slot; use one of them.",
                     "Leave out -Slot or -IncludeSlots.");
+            }
+            if (InstanceId is not null && !InWorkload.IsPresent)
+            {
+                ThrowInvalidArgument("InstanceIdWithoutInWorkload", "-InstanceId picks the scale set instance that -InWorkload runs its probe in; without -InWorkload nothing runs there.",
+                    "Add -InWorkload, or leave out -InstanceId.");
+            }
+            // It becomes part of an ARM path: instance IDs are digits (Uniform) or VM names.
+            if (InstanceId is not null && !InstanceId.Trim().All(c => char.IsLetterOrDigit(c) || c == '-' || c == '_'))
+            {
+                ThrowInvalidArgument("InvalidInstanceId", $"'{InstanceId}' is not a scale set instance ID (for example 0 or 3).",
+                    "Pass an instance ID as Get-AzVmssVM shows it (InstanceId), or leave out -InstanceId to probe the first running instance.");
             }
         }
 
@@ -91,6 +107,7 @@ namespace AcrIdentity.Commands
                 Live = Live.IsPresent,
                 LiveResolve = new ResolveRequest(),
                 InWorkload = InWorkload.IsPresent,
+                InstanceId = InstanceId?.Trim(),
             };
 
             IReadOnlyList<PullAccessReport>? reports = RunInContext(bridge, (context, host, ct) =>

@@ -24,7 +24,28 @@ public sealed class ProbeSandbox : IAsyncLifetime
               {"type":"registry","name":"probeabac","sku":{"name":"Premium"},"properties":{"roleAssignmentMode":"AbacRepositoryPermissions"},"images":["aci-helloworld:v1"]}
             ]}]}]}
             """)!;
-        Host = await SandboxHost.StartAsync(new SandboxOptions { StateDir = _stateDir, CaDir = caDir, ScenarioJson = scenario.ToJsonString() });
+        Host = await SandboxHost.StartAsync(new SandboxOptions
+        {
+            StateDir = _stateDir, CaDir = caDir, ScenarioJson = scenario.ToJsonString(), PowerShell = PwshHostDll(),
+        });
+    }
+
+    /// <summary>tools/PwshHost, our pwsh stand-in, runs Run Command's RunPowerShellScript (built with this project).</summary>
+    public static string PwshHostDll()
+    {
+        // We run from tests/AcrIdentity.Engine.Tests/bin/<config>/net10.0/.
+        var baseDir = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/', '\\'));
+        string config = baseDir.Parent!.Name;
+        for (var dir = baseDir; dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "AcrIdentity.sln")))
+            {
+                string dll = Path.Combine(dir.FullName, "tools", "PwshHost", "bin", config, "net10.0", "PwshHost.dll");
+                Assert.True(File.Exists(dll), $"{dll} is not built (build the solution first)");
+                return dll;
+            }
+        }
+        throw new InvalidOperationException("AcrIdentity.sln not found above " + AppContext.BaseDirectory);
     }
 
     public async Task DisposeAsync()
@@ -49,10 +70,10 @@ public sealed class InWorkloadProbeTests : IClassFixture<ProbeSandbox>
     private string RegistryId(EnableWorld w, string name) =>
         $"/subscriptions/{w.SubscriptionId}/resourceGroups/probe/providers/Microsoft.ContainerRegistry/registries/{name}";
 
-    private async Task<PullAccessReport> TestAsync(EnableWorld w, string vm, string registry, bool inWorkload = true)
+    private async Task<PullAccessReport> TestAsync(EnableWorld w, string vm, string registry, bool inWorkload = true, string? instanceId = null, RecordingHost? host = null)
     {
-        var reports = await new PullAccessTester(w.Context, new RecordingHost())
-            .TestAsync(new PullAccessRequest { ResourceId = vm, Registry = registry, Image = "aci-helloworld:v1", InWorkload = inWorkload }, CancellationToken.None);
+        var reports = await new PullAccessTester(w.Context, host ?? new RecordingHost())
+            .TestAsync(new PullAccessRequest { ResourceId = vm, Registry = registry, Image = "aci-helloworld:v1", InWorkload = inWorkload, InstanceId = instanceId }, CancellationToken.None);
         var r = Assert.Single(reports);
         Assert.Equal(PullAccessTester.CheckIds, r.Checks.Select(c => c.Id));
         Assert.DoesNotContain(r.Checks, c => (c.Message + c.Fix).Contains("eyJ", StringComparison.Ordinal));
@@ -69,24 +90,129 @@ public sealed class InWorkloadProbeTests : IClassFixture<ProbeSandbox>
         return vm;
     }
 
+    /// <summary>The probe got past IMDS and the exchange and the registry refused the repository-scoped token.</summary>
+    private static PullCheck StoppedAtScopedToken(PullAccessReport r)
+    {
+        PullCheck c = r["InWorkloadProbe"]!;
+        Assert.True(c.Result == CheckResult.Fail, Dump(r));
+        Assert.Contains("exchange ok, then /oauth2/token (scope repository:aci-helloworld:pull)", c.Message);
+        return c;
+    }
+
+    private static async Task<string> PrincipalAsync(EnableWorld w, string id) => (string)(await w.GetAsync(id))["identity"]!["principalId"]!;
+
+    /// <summary>A Uniform scale set with a system identity and <paramref name="capacity"/> instances.</summary>
+    private static async Task<string> ScaleSetAsync(EnableWorld w, int capacity, string os = "Linux")
+    {
+        var set = await w.PutAsync($"{w.GroupId}/providers/Microsoft.Compute/virtualMachineScaleSets/{EnableWorld.Unique("myScaleSet")}",
+            new JsonObject
+            {
+                ["location"] = "westus",
+                ["sku"] = new JsonObject { ["name"] = "Standard_D2s_v3", ["tier"] = "Standard", ["capacity"] = capacity },
+                ["identity"] = new JsonObject { ["type"] = "SystemAssigned" },
+                ["properties"] = JsonNode.Parse("""{"orchestrationMode":"Uniform","virtualMachineProfile":{"storageProfile":{"osDisk":{"osType":"OS"}}}}""".Replace("OS\"", os + "\"")),
+            }.ToJsonString());
+        return (string)set["id"]!;
+    }
+
+    private static async Task<string> VmAsync(EnableWorld w, string os)
+    {
+        var vm = await w.PutAsync($"{w.GroupId}/providers/Microsoft.Compute/virtualMachines/{EnableWorld.Unique("myDockerVM")}",
+            """{"location":"westus","identity":{"type":"SystemAssigned"},"properties":{"hardwareProfile":{"vmSize":"Standard_D2s_v3"},"storageProfile":{"osDisk":{"osType":"OS"}}}}""".Replace("OS\"", os + "\""));
+        return (string)vm["id"]!;
+    }
+
     [Fact]
-    public async Task Vm_with_AcrPull_passes_the_probe_then_fails_at_the_token_step_once_the_role_is_revoked()
+    public async Task Scale_set_with_AcrPull_passes_in_its_first_instance_or_the_one_asked_for_and_names_it()
     {
         var w = await EnableWorld.CreateAsync(_sbx.Host);
         string reg = RegistryId(w, "probeacr");
-        string vm = await VmWithPullAsync(w, reg);
+        string vmss = await ScaleSetAsync(w, capacity: 2);
+        await w.AssignAsync(reg, AcrPull, await PrincipalAsync(w, vmss));
+        string name = vmss.Split('/').Last();
 
-        var healthy = await TestAsync(w, vm, reg);
+        var host = new RecordingHost();
+        var first = await TestAsync(w, vmss, reg, host: host);
+        PullCheck pass = first["InWorkloadProbe"]!;
+        Assert.True(pass.Result == CheckResult.Pass, Dump(first));
+        Assert.StartsWith($"Inside {name} instance 0 as ", pass.Message);
+        Assert.Contains("HEAD manifest aci-helloworld:v1 200", pass.Message);
+        Assert.Contains(host.Verbose, l => l.Contains("has 2 instance(s); probing instance 0", StringComparison.Ordinal));
+
+        var second = await TestAsync(w, vmss, reg, instanceId: "1");
+        Assert.True(second["InWorkloadProbe"]!.Result == CheckResult.Pass, Dump(second));
+        Assert.StartsWith($"Inside {name} instance 1 as ", second["InWorkloadProbe"]!.Message);
+    }
+
+    [Fact]
+    public async Task Scale_set_without_AcrPull_fails_at_the_scoped_token_step_with_the_fix()
+    {
+        var w = await EnableWorld.CreateAsync(_sbx.Host);
+        string reg = RegistryId(w, "probeacr");
+        string vmss = await ScaleSetAsync(w, capacity: 1);
+        PullCheck c = StoppedAtScopedToken(await TestAsync(w, vmss, reg));
+        Assert.Contains("instance 0", c.Message);
+        Assert.Contains("AcrPull", c.Fix);
+        Assert.Contains("Enable-AcrManagedIdentityPull", c.Fix);
+    }
+
+    [Fact]
+    public async Task Scale_set_with_no_instances_is_skipped_with_the_fix_and_a_missing_instance_is_an_error()
+    {
+        var w = await EnableWorld.CreateAsync(_sbx.Host);
+        string reg = RegistryId(w, "probeacr");
+        string empty = await ScaleSetAsync(w, capacity: 0);
+        var r = await TestAsync(w, empty, reg);
+        PullCheck c = r["InWorkloadProbe"]!;
+        Assert.Equal(CheckResult.Skipped, c.Result);
+        Assert.Contains("has no instances", c.Message);
+        Assert.Contains("--new-capacity 1", c.Fix);
+
+        string vmss = await ScaleSetAsync(w, capacity: 2);
+        var missing = await Assert.ThrowsAsync<AcrIdentity.Engine.Errors.EngineException>(() => TestAsync(w, vmss, reg, instanceId: "7"));
+        Assert.Equal("InstanceNotFound", missing.Reason);
+        Assert.Contains("its instances are 0, 1", missing.Message);
+
+        string vm = await w.VmAsync("""{"type":"SystemAssigned"}""");
+        var notSet = await Assert.ThrowsAsync<AcrIdentity.Engine.Errors.EngineException>(() => TestAsync(w, vm, reg, instanceId: "0"));
+        Assert.Equal("InstanceIdNotApplicable", notSet.Reason);
+    }
+
+    [Fact]
+    public async Task Windows_scale_set_instance_runs_the_PowerShell_probe()
+    {
+        var w = await EnableWorld.CreateAsync(_sbx.Host);
+        string reg = RegistryId(w, "probeabac");
+        string vmss = await ScaleSetAsync(w, capacity: 1, os: "Windows");
+        await w.AssignAsync(reg, AcrPull, await PrincipalAsync(w, vmss));
+        // ABAC: AcrPull alone grants no repository, which only the scoped token step shows.
+        PullCheck c = StoppedAtScopedToken(await TestAsync(w, vmss, reg));
+        Assert.Contains("instance 0", c.Message);
+        Assert.Contains("Repository Reader", c.Fix);
+    }
+
+    [Theory]
+    [InlineData("Linux", "RunShellScript")]
+    [InlineData("Windows", "RunPowerShellScript")]
+    public async Task Vm_with_AcrPull_passes_the_probe_then_fails_at_the_token_step_once_the_role_is_revoked(string os, string commandId)
+    {
+        var w = await EnableWorld.CreateAsync(_sbx.Host);
+        string reg = RegistryId(w, "probeacr");
+        string vm = await VmAsync(w, os);
+        await w.AssignAsync(reg, AcrPull, await PrincipalAsync(w, vm));
+
+        var host = new RecordingHost();
+        var healthy = await TestAsync(w, vm, reg, host: host);
         PullCheck pass = healthy["InWorkloadProbe"]!;
         Assert.True(pass.Result == CheckResult.Pass, Dump(healthy));
         Assert.Contains("HEAD manifest aci-helloworld:v1 200", pass.Message);
         Assert.True(healthy.CanPull, Dump(healthy));
+        // The sandbox refuses a command for the other OS, so this is the script that ran.
+        Assert.Contains(host.Verbose, l => l.Contains($"Run Command {commandId} on {vm.Split('/').Last()}", StringComparison.Ordinal));
 
         foreach (var a in await w.AssignmentsAsync(reg)) await w.Arm.DeleteAsync((string)a["id"]!, CancellationToken.None);
-        var revoked = await TestAsync(w, vm, reg);
-        PullCheck fail = revoked["InWorkloadProbe"]!;
-        Assert.True(fail.Result == CheckResult.Fail, Dump(revoked));
-        Assert.Contains("imds → exchange ok, then /oauth2/token (scope repository:aci-helloworld:pull)", fail.Message);
+        PullCheck fail = StoppedAtScopedToken(await TestAsync(w, vm, reg));
+        Assert.Contains("imds → exchange ok", fail.Message);
         Assert.Contains("aci-helloworld", fail.Fix);
     }
 
@@ -124,9 +250,37 @@ public sealed class InWorkloadProbeTests : IClassFixture<ProbeSandbox>
         string reg = RegistryId(w, "probeacr");
         string vm = await VmWithPullAsync(w, reg);
         Assert.Contains("-InWorkload", (await TestAsync(w, vm, reg, inWorkload: false))["InWorkloadProbe"]!.Message);
-        string vmss = await w.VmAsync("""{"type":"SystemAssigned"}""", scaleSet: true);
-        var r = await TestAsync(w, vmss, reg);
+        var app = await w.WebAppAsync("probeacr.azurecr.io", identityJson: """{"type":"SystemAssigned"}""");
+        var r = await TestAsync(w, app, reg);
         Assert.Equal(CheckResult.Skipped, r["InWorkloadProbe"]!.Result);
-        Assert.Contains("scale set", r["InWorkloadProbe"]!.Message);
+        Assert.Contains("has no Run Command", r["InWorkloadProbe"]!.Message);
+    }
+
+    [Fact]
+    public async Task Windows_vm_in_a_sandbox_without_PowerShell_fails_saying_so()
+    {
+        string stateDir = Directory.CreateTempSubdirectory("acrid-probe-nopwsh").FullName;
+        var scenario = """
+            {"defaultLocation":"westus","subscriptions":[{"displayName":"Sandbox Subscription","resourceGroups":[{"name":"probe","location":"westus","resources":[
+              {"type":"registry","name":"probeacr","sku":{"name":"Premium"},"properties":{}},
+              {"type":"vm","name":"winVm","identity":{"type":"SystemAssigned"},"properties":{"storageProfile":{"osDisk":{"osType":"Windows"}}}}
+            ]}]}]}
+            """;
+        await using (var host = await SandboxHost.StartAsync(new SandboxOptions
+        {
+            StateDir = stateDir, CaDir = Environment.GetEnvironmentVariable("ACRIDENTITY_SANDBOX_CA_DIR"), ScenarioJson = scenario,
+            StartRegistries = false, PowerShell = Path.Combine(stateDir, "no-such-pwsh"),
+        }))
+        {
+            var w = await EnableWorld.CreateAsync(host);
+            string vm = $"/subscriptions/{w.SubscriptionId}/resourceGroups/probe/providers/Microsoft.Compute/virtualMachines/winVm";
+            var r = await TestAsync(w, vm, RegistryId(w, "probeacr"));
+            PullCheck c = r["InWorkloadProbe"]!;
+            Assert.True(c.Result == CheckResult.Fail, Dump(r));
+            Assert.Contains("ended ComponentStatus/StdOut/succeeded without the probe's answer", c.Message);
+            Assert.Contains("no PowerShell to run RunPowerShellScript", c.Message);
+            Assert.Contains("Windows PowerShell", c.Fix);
+        }
+        try { Directory.Delete(stateDir, recursive: true); } catch (IOException) { }
     }
 }

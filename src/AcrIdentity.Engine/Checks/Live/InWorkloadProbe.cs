@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
@@ -13,9 +14,11 @@ using AcrIdentity.Engine.Targets;
 namespace AcrIdentity.Engine.Checks.Live
 {
     /// <summary>
-    /// -InWorkload: the pull probe run inside a VM through Run Command, as the VM's own identity — IMDS token →
-    /// /oauth2/exchange → /oauth2/token for repository:&lt;repo&gt;:pull → HEAD the manifest. The script prints
-    /// one "ACRPROBE step status text" line per step and never a token; the last line says where it stopped.
+    /// -InWorkload: the pull probe run inside a VM (or one scale set instance) through Run Command, as the
+    /// machine's own identity — IMDS token → /oauth2/exchange → /oauth2/token for repository:&lt;repo&gt;:pull → HEAD
+    /// the manifest. Linux runs a bash+curl script (RunShellScript), Windows a PowerShell one (RunPowerShellScript,
+    /// InWorkloadProbe.ps1); both print one "ACRPROBE step status text" line per step and never a token, so one
+    /// parser reads both; the last line says where it stopped.
     /// </summary>
     internal static class InWorkloadProbe
     {
@@ -23,21 +26,29 @@ namespace AcrIdentity.Engine.Checks.Live
         internal const string Name = "Pull probe inside the workload, as its own identity";
         internal const string RegistryAudience = "https://containerregistry.azure.net";
 
-        private static PullCheck Skip(string why) => new PullCheck(Id, Name, CheckResult.Skipped, "Skipped: " + why);
+        private static PullCheck Skip(string why, string? fix = null) => new PullCheck(Id, Name, CheckResult.Skipped, "Skipped: " + why, fix);
         private static PullCheck Fail(string message, string? fix) => new PullCheck(Id, Name, CheckResult.Fail, message, fix);
 
-        internal static PullCheck NotAsked() => Skip("the in-workload probe runs only with -InWorkload (VMs).");
+        internal static PullCheck NotAsked() => Skip("the in-workload probe runs only with -InWorkload (VMs and scale sets).");
 
-        // Values are pasted into the script between single quotes: allow only what registries and IDs use.
+        // Values are pasted into the scripts between single quotes: allow only what registries and IDs use.
         private static readonly Regex Safe = new Regex(@"^[A-Za-z0-9._:/@+\-]*$", RegexOptions.CultureInvariant);
+
+        /// <summary>Where Run Command runs: a VM, or one instance of a scale set.</summary>
+        private sealed class Machine
+        {
+            internal Machine(string path, string display, string? os) => (Path, Display, Os) = (path, display, os);
+            internal string Path { get; }
+            internal string Display { get; }
+            internal string? Os { get; }
+            internal bool Windows => string.Equals(Os, "Windows", StringComparison.OrdinalIgnoreCase);
+        }
 
         internal static async Task<PullCheck> RunAsync(CheckContext ctx, ArmGateway arm, string armAudience, IEngineHost host, CancellationToken ct)
         {
             if (ctx.TargetMissing != null) return Skip("the target could not be read.");
-            if (ctx.Kind == "VirtualMachineScaleSet") return Skip("a scale set has no single machine to run in; run -InWorkload against a VM.");
-            if (ctx.Kind != "VirtualMachine") return Skip($"a {ctx.Kind} has no Run Command; only VMs do.");
-            string? os = Json.Str(ctx.State?.Resource, "properties", "storageProfile", "osDisk", "osType");
-            if (string.Equals(os, "Windows", StringComparison.OrdinalIgnoreCase)) return Skip("only the Linux probe (RunShellScript) exists; this VM runs Windows.");
+            bool scaleSet = ctx.Kind == "VirtualMachineScaleSet";
+            if (!scaleSet && ctx.Kind != "VirtualMachine") return Skip($"a {ctx.Kind} has no Run Command; only VMs and scale sets do.");
             if (ctx.Registry == null) return Skip("no registry.");
             if (ctx.Image == null) return Skip("no image to pull; pass -Image.");
             if (!string.Equals(ctx.Image.Host, ctx.Registry.LoginServer, StringComparison.OrdinalIgnoreCase)) return Skip($"the image is not in {ctx.Registry.LoginServer} (ImageRegistry).");
@@ -47,38 +58,122 @@ namespace AcrIdentity.Engine.Checks.Live
             string[] values = { ctx.Registry.LoginServer, ctx.Image.Repository, ctx.Image.Reference, resource, clientId ?? string.Empty };
             if (values.Any(v => !Safe.IsMatch(v))) return Skip("the image or registry name has characters the probe script does not accept.");
 
-            string script = Script.Replace("__LOGIN__", values[0]).Replace("__REPO__", values[1]).Replace("__TAG__", values[2])
+            Machine machine;
+            if (scaleSet)
+            {
+                var (picked, skipped) = await PickInstanceAsync(ctx, arm, host, ct).ConfigureAwait(false);
+                if (picked == null) return skipped!;
+                machine = picked;
+            }
+            else
+            {
+                machine = new Machine(ctx.TargetId!.ToString(), ctx.TargetId.Name, Json.Str(ctx.State?.Resource, "properties", "storageProfile", "osDisk", "osType"));
+            }
+
+            string script = (machine.Windows ? PowerShellScript.Value : Script)
+                .Replace("__LOGIN__", values[0]).Replace("__REPO__", values[1]).Replace("__TAG__", values[2])
                 .Replace("__RESOURCE__", values[3]).Replace("__CLIENT_ID__", values[4]);
+            string commandId = machine.Windows ? "RunPowerShellScript" : "RunShellScript";
             var body = new JsonObject
             {
-                ["commandId"] = "RunShellScript",
-                ["script"] = new JsonArray(script.Split('\n').Select(l => (JsonNode?)JsonValue.Create(l)).ToArray()),
+                ["commandId"] = commandId,
+                ["script"] = new JsonArray(script.Split('\n').Select(l => (JsonNode?)JsonValue.Create(l.TrimEnd('\r'))).ToArray()),
             };
-            host.WriteVerbose($"In-workload probe: Run Command on {ctx.TargetId!.Name} (resource {resource}{(clientId != null ? ", client_id " + clientId : string.Empty)}).");
+            host.WriteVerbose($"In-workload probe: Run Command {commandId} on {machine.Display} (resource {resource}{(clientId != null ? ", client_id " + clientId : string.Empty)}).");
             ArmResponse reply;
             try
             {
-                reply = await arm.PostAsync(ctx.TargetId + "/runCommand", body, ct).ConfigureAwait(false);
+                reply = await arm.PostAsync(machine.Path + "/runCommand", body, ct).ConfigureAwait(false);
             }
             catch (EngineException ex)
             {
-                return Fail($"Run Command on {ctx.TargetId.Name} failed: {RegistryReply.Scrub(ex.Message)}",
-                    ex.RecommendedAction ?? "The caller needs Microsoft.Compute/virtualMachines/runCommand/action on the VM, and the VM agent must be running.");
+                string action = scaleSet ? "Microsoft.Compute/virtualMachineScaleSets/virtualMachines/runCommand/action on the scale set" : "Microsoft.Compute/virtualMachines/runCommand/action on the VM";
+                return Fail($"Run Command on {machine.Display} failed: {RegistryReply.Scrub(ex.Message)}",
+                    ex.RecommendedAction ?? $"The caller needs {action}, and the VM agent must be running.");
             }
-            return Judge(ctx, reply.Object);
+            return Judge(ctx, machine.Display, machine.Windows, reply.Object);
         }
 
-        /// <summary>Turns Run Command's result into the check: the step the probe stopped at and the registry's answer.</summary>
-        internal static PullCheck Judge(CheckContext ctx, JsonObject? result)
+        /// <summary>
+        /// A scale set runs the probe on one instance: the one asked for (-InstanceId), else the first that is running
+        /// and provisioned. Instances share the scale set's identities, so any of them answers for all.
+        /// </summary>
+        private static async Task<(Machine? Picked, PullCheck? Skipped)> PickInstanceAsync(CheckContext ctx, ArmGateway arm, IEngineHost host, CancellationToken ct)
         {
-            var status = (result?["value"] as JsonArray)?.OfType<JsonObject>().FirstOrDefault();
-            string code = Json.Str(status, "code") ?? "(no result)";
-            string message = Json.Str(status, "message") ?? string.Empty;
+            string name = ctx.TargetId!.Name;
+            JsonNode? set = ctx.State?.Resource;
+            if (string.Equals(Json.Str(set, "properties", "orchestrationMode"), "Flexible", StringComparison.OrdinalIgnoreCase))
+            {
+                return (null, Skip($"{name} uses Flexible orchestration, where each instance is a VM of its own.",
+                    "Run -InWorkload against one of its VMs (Microsoft.Compute/virtualMachines resource ID)."));
+            }
+            IReadOnlyList<JsonObject> instances = await arm.ListAsync(ctx.TargetId + "/virtualMachines?$expand=instanceView", ct).ConfigureAwait(false);
+            string Of(JsonObject i) => Json.Str(i, "instanceId") ?? Json.Str(i, "id")?.Split('/').Last() ?? "?";
+            string? wanted = ctx.Request.InstanceId?.Trim();
+            JsonObject? chosen;
+            if (wanted != null)
+            {
+                chosen = instances.FirstOrDefault(i => string.Equals(Of(i), wanted, StringComparison.OrdinalIgnoreCase));
+                if (chosen == null)
+                {
+                    throw new EngineException("InstanceNotFound", EngineErrorCategory.ObjectNotFound,
+                        $"Scale set {name} has no instance '{wanted}'" + (instances.Count == 0 ? " (it has no instances)." : $"; its instances are {string.Join(", ", instances.Select(Of))}."),
+                        instances.Count == 0 ? "Scale the set out to at least one instance, then run again." : "Pass one of those instance IDs, or leave out -InstanceId to probe the first running instance.",
+                        ctx.TargetId.ToString());
+                }
+                if (!Running(chosen, out string state))
+                {
+                    return (null, Skip($"instance {wanted} of {name} is not running ({state}).", "Start the instance, or pick a running one with -InstanceId."));
+                }
+            }
+            else
+            {
+                if (instances.Count == 0)
+                {
+                    return (null, Skip($"scale set {name} has no instances to run the probe in.",
+                        $"Scale it out to at least one instance (az vmss scale --name {name} --new-capacity 1), then run again."));
+                }
+                chosen = instances.FirstOrDefault(i => Running(i, out _));
+                if (chosen == null)
+                {
+                    return (null, Skip($"none of the {instances.Count} instance(s) of scale set {name} is running.",
+                        $"Start an instance (az vmss start --name {name} --instance-ids {Of(instances[0])}), then run again."));
+                }
+            }
+            string instanceId = Of(chosen);
+            host.WriteVerbose($"In-workload probe: scale set {name} has {instances.Count} instance(s); probing instance {instanceId}.");
+            string? os = Json.Str(chosen, "properties", "storageProfile", "osDisk", "osType")
+                ?? Json.Str(set, "properties", "virtualMachineProfile", "storageProfile", "osDisk", "osType");
+            return (new Machine($"{ctx.TargetId}/virtualMachines/{Uri.EscapeDataString(instanceId)}", $"{name} instance {instanceId}", os), null);
+        }
+
+        /// <summary>Provisioned and, when ARM gave the instance view, powered on.</summary>
+        private static bool Running(JsonObject instance, out string state)
+        {
+            string provisioning = Json.Str(instance, "properties", "provisioningState") ?? "Succeeded";
+            var codes = (Json.Arr(instance, "properties", "instanceView", "statuses") ?? new JsonArray())
+                .OfType<JsonObject>().Select(s => Json.Str(s, "code") ?? string.Empty).ToList();
+            string? power = codes.FirstOrDefault(c => c.StartsWith("PowerState/", StringComparison.OrdinalIgnoreCase));
+            state = power ?? "ProvisioningState/" + provisioning;
+            return string.Equals(provisioning, "Succeeded", StringComparison.OrdinalIgnoreCase)
+                && (power == null || string.Equals(power, "PowerState/running", StringComparison.OrdinalIgnoreCase));
+        }
+
+        /// <summary>
+        /// Turns Run Command's result into the check: the step the probe stopped at and the registry's answer. Linux
+        /// answers one status ("Enable succeeded: [stdout] … [stderr] …"), Windows a StdOut and a StdErr status.
+        /// </summary>
+        internal static PullCheck Judge(CheckContext ctx, string machine, bool windows, JsonObject? result)
+        {
+            var statuses = (result?["value"] as JsonArray)?.OfType<JsonObject>().ToList() ?? new List<JsonObject>();
+            string code = statuses.Count > 0 ? Json.Str(statuses[0], "code") ?? "(no code)" : "(no result)";
+            string message = string.Join("\n", statuses.Select(s => Json.Str(s, "message") ?? string.Empty));
             var lines = message.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.StartsWith("ACRPROBE ", StringComparison.Ordinal)).ToList();
             if (!code.EndsWith("succeeded", StringComparison.OrdinalIgnoreCase) || lines.Count == 0)
             {
-                return Fail($"Run Command on {ctx.TargetId!.Name} ended {code} without the probe's answer: {RegistryReply.Scrub(Tail(message))}",
-                    "Check that the VM agent runs and that bash and curl are on the VM.");
+                return Fail($"Run Command on {machine} ended {code} without the probe's answer: {RegistryReply.Scrub(Tail(message))}",
+                    windows ? "Check that the VM agent runs and that Windows PowerShell may run scripts on the VM."
+                            : "Check that the VM agent runs and that bash and curl are on the VM.");
             }
             string[] last = lines[lines.Count - 1].Split(new[] { ' ' }, 4);
             string step = last.Length > 1 ? last[1] : "?";
@@ -87,11 +182,11 @@ namespace AcrIdentity.Engine.Checks.Live
             string repo = ctx.Image!.Repository, tag = ctx.Image.Reference, login = ctx.Registry!.LoginServer;
             string who = ctx.Identity?.ToString() ?? $"{ctx.TargetId!.Name} (no identity)";
             string done = string.Join(" → ", lines.Take(lines.Count - 1).Select(l => l.Split(' ')[1]));
-            string prefix = $"Inside {ctx.TargetId!.Name} as {who}: " + (done.Length > 0 ? done + " ok, then " : string.Empty);
+            string prefix = $"Inside {machine} as {who}: " + (done.Length > 0 ? done + " ok, then " : string.Empty);
             switch (step)
             {
                 case "manifest" when http == "200":
-                    return new PullCheck(Id, Name, CheckResult.Pass, $"Inside {ctx.TargetId.Name} as {who}: IMDS token → /oauth2/exchange → /oauth2/token (repository:{repo}:pull) → HEAD manifest {repo}:{tag} 200.");
+                    return new PullCheck(Id, Name, CheckResult.Pass, $"Inside {machine} as {who}: IMDS token → /oauth2/exchange → /oauth2/token (repository:{repo}:pull) → HEAD manifest {repo}:{tag} 200.");
                 case "imds":
                     return Fail(prefix + $"the IMDS token failed ({http}): {text}",
                         $"Give the VM a managed identity: {ctx.EnableCommand}");
@@ -111,6 +206,15 @@ namespace AcrIdentity.Engine.Checks.Live
         }
 
         private static string Tail(string text) => text.Length <= 400 ? text : "…" + text.Substring(text.Length - 400);
+
+        /// <summary>The Windows probe (InWorkloadProbe.ps1, embedded): the same steps and lines as <see cref="Script"/>.</summary>
+        internal static readonly Lazy<string> PowerShellScript = new Lazy<string>(() =>
+        {
+            using var stream = typeof(InWorkloadProbe).Assembly.GetManifestResourceStream("AcrIdentity.Engine.InWorkloadProbe.ps1")
+                ?? throw new InvalidOperationException("The engine was built without InWorkloadProbe.ps1.");
+            using var reader = new System.IO.StreamReader(stream);
+            return reader.ReadToEnd().Replace("\r\n", "\n");
+        });
 
         // Bash + curl. The sandbox sets ACRIDENTITY_IMDS to the VM's own IMDS; on Azure it is unset.
         // Tokens go to curl on stdin (never in argv) and are never printed.
