@@ -106,6 +106,15 @@ namespace AcrIdentity.Commands
             }
         }
 
+        internal void ValidateSlotChoice(string? slot, bool includeSlots)
+        {
+            if (slot is not null && includeSlots)
+            {
+                ThrowInvalidArgument("ConflictingSlotParameters", "-Slot picks one slot and -IncludeSlots picks the site and every slot; use one of them.",
+                    "Leave out -Slot or -IncludeSlots.");
+            }
+        }
+
         /// <summary>Bad invocation: stop before anything is changed.</summary>
         internal void ThrowInvalidArgument(string reason, string message, string recommendedAction, object? target = null)
         {

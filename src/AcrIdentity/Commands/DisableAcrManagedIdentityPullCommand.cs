@@ -45,11 +45,7 @@ namespace AcrIdentity.Commands
         protected override void BeginProcessing()
         {
             base.BeginProcessing();
-            if (Slot is not null && IncludeSlots.IsPresent)
-            {
-                ThrowInvalidArgument("ConflictingSlotParameters", "-Slot picks one slot and -IncludeSlots picks the site and every slot; use one of them.",
-                    "Leave out -Slot or -IncludeSlots.");
-            }
+            ValidateSlotChoice(Slot, IncludeSlots.IsPresent);
         }
 
         protected override void ProcessRecord()

@@ -75,11 +75,7 @@ namespace AcrIdentity.Commands
         protected override void BeginProcessing()
         {
             base.BeginProcessing();
-            if (Slot is not null && IncludeSlots.IsPresent)
-            {
-                ThrowInvalidArgument("ConflictingSlotParameters", "-Slot picks one slot and -IncludeSlots picks the site and every slot; use one of them.",
-                    "Leave out -Slot or -IncludeSlots.");
-            }
+            ValidateSlotChoice(Slot, IncludeSlots.IsPresent);
             if (InstanceId is not null && !InWorkload.IsPresent)
             {
                 ThrowInvalidArgument("InstanceIdWithoutInWorkload", "-InstanceId picks the scale set instance that -InWorkload runs its probe in; without -InWorkload nothing runs there.",
