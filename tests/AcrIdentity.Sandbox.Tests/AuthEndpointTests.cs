@@ -165,6 +165,12 @@ public sealed class AuthEndpointTests : IClassFixture<AuthSandbox>
         {
             H.Host.Behaviours.GraphDirectoryReadDenied = null;
         }
+
+        // Counted as Graph in the request log (benchmarks and tests tell it apart from token requests).
+        Assert.Contains(H.Host.Requests.Entries, x => x.Kind == AcrIdentity.Sandbox.Behaviour.RequestKind.Graph
+                                                      && x.PathAndQuery.EndsWith("/directoryObjects/getByIds", StringComparison.Ordinal));
+        Assert.DoesNotContain(H.Host.Requests.Entries, x => x.Kind != AcrIdentity.Sandbox.Behaviour.RequestKind.Graph
+                                                           && x.PathAndQuery.Contains("/directoryObjects/", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -55,6 +55,7 @@ public sealed class IdentityArea : ISandboxArea, ICallerResolver, IRegistryFront
     static RequestKind? Classify(HttpContext http)
     {
         var p = http.Request.Path.Value ?? "";
+        if (p.StartsWith(GraphEndpoints.PathPrefix + "/", StringComparison.OrdinalIgnoreCase)) return RequestKind.Graph;
         // Entra's /{tenant}/oauth2/… (a registry's own /oauth2/… is left to the default: Registry).
         return (p.Contains("/oauth2/", StringComparison.OrdinalIgnoreCase) && !p.StartsWith("/oauth2/", StringComparison.OrdinalIgnoreCase))
                || p.Contains("/.well-known/", StringComparison.OrdinalIgnoreCase)

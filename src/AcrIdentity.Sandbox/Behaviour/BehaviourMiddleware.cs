@@ -14,7 +14,7 @@ public sealed class BehaviourMiddleware(RequestDelegate next, SandboxContext ctx
         try
         {
             var latency = ctx.Behaviours.Latency;
-            if (latency > TimeSpan.Zero && kind is RequestKind.Arm or RequestKind.Arg or RequestKind.Token)
+            if (latency > TimeSpan.Zero && kind is RequestKind.Arm or RequestKind.Arg or RequestKind.Token or RequestKind.Graph)
                 await Task.Delay(latency, http.RequestAborted);
 
             if (ctx.Behaviours.Faults.Match(http.Request.Method, pathAndQuery) is { } fault)

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 
 namespace AcrIdentity.Sandbox.Behaviour;
 
-public enum RequestKind { Arm, Arg, Token, Registry, Other }
+public enum RequestKind { Arm, Arg, Token, Registry, Other, Graph }
 
 public sealed record RequestLogEntry(DateTimeOffset Timestamp, string Method, string PathAndQuery, int Status,
     string? CallerObjectId, RequestKind Kind)
