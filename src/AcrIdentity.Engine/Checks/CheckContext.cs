@@ -57,8 +57,13 @@ namespace AcrIdentity.Engine.Checks
 
         internal IReadOnlyList<Grant> Grants { get; set; } = Array.Empty<Grant>();
         internal IReadOnlyList<Grant> AllGrants { get; set; } = Array.Empty<Grant>();
-        /// <summary>Principal IDs of every managed identity ARM shows in the registry's and the target's subscriptions.</summary>
+        /// <summary>
+        /// Principals known to exist: from Entra ID when <see cref="DirectoryChecked"/>, else every managed identity ARM
+        /// shows in the subscriptions the caller can see.
+        /// </summary>
         internal HashSet<string> KnownPrincipals { get; } = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        /// <summary>Entra ID answered for the principals of the registry's pull assignments: orphans are exact, not a guess.</summary>
+        internal bool DirectoryChecked { get; set; }
         /// <summary>AKS: the control-plane identity's principal IDs (system or user-assigned).</summary>
         internal List<string> ControlPlanePrincipals { get; } = new List<string>();
 

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using System.Threading;
 using System.Threading.Tasks;
 using AcrIdentity.Engine.Arm;
+using AcrIdentity.Engine.Audit;
 using AcrIdentity.Engine.Auth;
 using AcrIdentity.Engine.Checks.Live;
 using AcrIdentity.Engine.Configure;
@@ -52,6 +53,9 @@ namespace AcrIdentity.Engine.Checks
         private readonly RegistryResolver _registries;
         private readonly IdentityResolver _identities;
         private readonly PermissionEvaluator _permissions;
+        private readonly EntraDirectory _directory;
+        // Asked once per command: after a refusal the rest of the pipeline uses the ARM-based guess without retrying.
+        private bool _directoryAvailable = true;
         private readonly Dictionary<string, HashSet<string>> _principalsBySubscription = new Dictionary<string, HashSet<string>>(StringComparer.OrdinalIgnoreCase);
 
         public PullAccessTester(ModuleContext context, IEngineHost host)
@@ -63,6 +67,7 @@ namespace AcrIdentity.Engine.Checks
             _registries = new RegistryResolver(_arm, host, context.SubscriptionId);
             _identities = new IdentityResolver(_arm, host, context.SubscriptionId);
             _permissions = new PermissionEvaluator(_arm);
+            _directory = new EntraDirectory(context, host);
         }
 
         /// <summary>One report per target (the site and each slot with IncludeSlots), or one for a bare identity.</summary>
@@ -187,16 +192,31 @@ namespace AcrIdentity.Engine.Checks
                 ctx.Grants = await _permissions.GrantsForAsync(ctx.Registry, ctx.Identity.PrincipalId, ct).ConfigureAwait(false);
             }
             ctx.AllGrants = await _permissions.AllGrantsAsync(ctx.Registry, ct).ConfigureAwait(false);
-            if (ctx.AllGrants.Any(g => g.GrantsPullSomehow && !string.Equals(g.PrincipalId, ctx.Identity?.PrincipalId, StringComparison.OrdinalIgnoreCase)))
+            var others = ctx.AllGrants.Where(g => g.GrantsPullSomehow && !string.Equals(g.PrincipalId, ctx.Identity?.PrincipalId, StringComparison.OrdinalIgnoreCase))
+                .Select(g => g.PrincipalId).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+            if (others.Count == 0) return;
+            if (_directoryAvailable)
             {
-                // Workloads in other subscriptions pull from shared registries too: know every identity the caller can see.
-                var subscriptions = new List<string> { ctx.Registry.Id.SubscriptionId! };
-                if (ctx.TargetId?.SubscriptionId != null) subscriptions.Add(ctx.TargetId.SubscriptionId);
-                subscriptions.AddRange((await SubscriptionsAsync(ct).ConfigureAwait(false)));
-                foreach (string sub in subscriptions.Distinct(StringComparer.OrdinalIgnoreCase))
+                try
                 {
-                    foreach (string p in await ManagedPrincipalsAsync(sub, ct).ConfigureAwait(false)) ctx.KnownPrincipals.Add(p);
+                    // One Graph call answers which principals exist, wherever their identities live.
+                    foreach (string p in (await _directory.LookUpAsync(others, ct).ConfigureAwait(false)).Keys) ctx.KnownPrincipals.Add(p);
+                    ctx.DirectoryChecked = true;
+                    return;
                 }
+                catch (DirectoryUnavailableException ex)
+                {
+                    _directoryAvailable = false;
+                    _host.WriteVerbose($"Entra ID could not be asked which principals exist ({ex.Message}); deleted identities are told from the managed identities ARM shows.");
+                }
+            }
+            // Workloads in other subscriptions pull from shared registries too: know every identity the caller can see.
+            var subscriptions = new List<string> { ctx.Registry.Id.SubscriptionId! };
+            if (ctx.TargetId?.SubscriptionId != null) subscriptions.Add(ctx.TargetId.SubscriptionId);
+            subscriptions.AddRange((await SubscriptionsAsync(ct).ConfigureAwait(false)));
+            foreach (string sub in subscriptions.Distinct(StringComparer.OrdinalIgnoreCase))
+            {
+                foreach (string p in await ManagedPrincipalsAsync(sub, ct).ConfigureAwait(false)) ctx.KnownPrincipals.Add(p);
             }
         }
 

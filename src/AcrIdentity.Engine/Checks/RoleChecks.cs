@@ -25,10 +25,10 @@ namespace AcrIdentity.Engine.Checks
             return fix;
         }
 
-        /// <summary>Assignments for principals no managed identity in the subscription has any more (see OrphanedAssignmentsCheck).</summary>
+        /// <summary>Assignments for principals that no longer exist (see OrphanedAssignmentsCheck).</summary>
         internal static List<Grant> Orphans(CheckContext ctx) =>
             ctx.AllGrants.Where(g => g.GrantsPullSomehow
-                    && string.Equals(g.PrincipalType, "ServicePrincipal", StringComparison.OrdinalIgnoreCase)
+                    && (ctx.DirectoryChecked || string.Equals(g.PrincipalType, "ServicePrincipal", StringComparison.OrdinalIgnoreCase))
                     && !ctx.KnownPrincipals.Contains(g.PrincipalId)
                     && !string.Equals(g.PrincipalId, ctx.Identity?.PrincipalId, StringComparison.OrdinalIgnoreCase)
                     && AtRegistryOrGroup(g.Scope, ctx.Registry!))
@@ -147,8 +147,9 @@ namespace AcrIdentity.Engine.Checks
 
     /// <summary>
     /// Assignments whose principal no longer exists: what is left when an identity is deleted and recreated (a new
-    /// principal ID). ARM alone cannot see the directory, so a service principal counts as gone when no managed
-    /// identity in any visible subscription has it; only assignments on the registry or its resource group count.
+    /// principal ID). Entra ID (Graph) says which principals exist; when it cannot be asked, a service principal counts
+    /// as gone when no managed identity in any visible subscription has it. Only assignments on the registry or its
+    /// resource group count.
     /// </summary>
     internal sealed class OrphanedAssignmentsCheck : RoleCheck
     {
@@ -161,12 +162,17 @@ namespace AcrIdentity.Engine.Checks
             if (orphans.Count == 0) return Pass($"Every pull assignment on {ctx.Registry!.Name} names an existing identity.");
             string list = string.Join("; ", orphans.Select(o => $"{o.RoleName} for principal {o.PrincipalId} ({o.Id})"));
             string remove = string.Join("; ", orphans.Select(o => $"Remove-AzRoleAssignment -ObjectId {o.PrincipalId} -RoleDefinitionName '{o.RoleName}' -Scope '{o.Scope}'"));
+            string gone = ctx.DirectoryChecked
+                ? "names a principal that no longer exists in Entra ID"
+                : "names a principal that is no managed identity in any subscription you can see";
             if (!ctx.PullGrants.Any())
             {
-                return Fail($"{ctx.Identity} (principal {ctx.Identity!.PrincipalId}) has no pull role, but {list} names a principal that is no managed identity in any subscription you can see — typically this target's identity deleted and recreated, which gives it a new principal ID.",
+                return Fail($"{ctx.Identity} (principal {ctx.Identity!.PrincipalId}) has no pull role, but {list} {gone} — typically this target's identity deleted and recreated, which gives it a new principal ID.",
                     $"Grant the role to the current identity: {RoleText.GrantFix(ctx)}; then delete the orphan: {remove}");
             }
-            return Warn($"Pull assignments for principals that are no managed identity in any subscription you can see (deleted identities, unless they are applications): {list}.", $"Delete the ones left by deleted identities: {remove}");
+            return ctx.DirectoryChecked
+                ? Warn($"Pull assignments for principals deleted from Entra ID: {list}.", $"Delete them: {remove}")
+                : Warn($"Pull assignments for principals that are no managed identity in any subscription you can see (deleted identities, unless they are applications): {list}.", $"Delete the ones left by deleted identities: {remove}");
         }
     }
 

@@ -235,6 +235,37 @@ public sealed class PullAccessMatrixTests
         Assert.Equal(CheckResult.Skipped, (await TestAsync(w, new PullAccessRequest { ResourceId = g }))["PullRole"]!.Result);
     }
 
+    [Fact]
+    public async Task An_app_registration_with_pull_is_no_orphan_and_without_the_directory_it_is_a_warning()
+    {
+        var w = await WorldAsync();
+        var (reg, login) = await RegistryAsync(w);
+        var (app, _) = await HealthyWebAppAsync(w, login, reg);
+        // A CI pipeline's service principal: no managed identity has it, but Entra ID does.
+        var pipeline = _sbx.Host.World.AddServicePrincipal(EnableWorld.Unique("ci-pipeline"));
+        await w.AssignAsync(reg, AcrPull, pipeline.ObjectId);
+
+        var exact = await TestAsync(w, new PullAccessRequest { ResourceId = app });
+        AssertHealthy(exact);
+        Assert.Equal(CheckResult.Pass, exact["OrphanedAssignments"]!.Result);
+
+        _sbx.Host.Behaviours.GraphDirectoryReadDenied = ["*"];
+        try
+        {
+            var host = new RecordingHost();
+            var guessed = await TestAsync(w, new PullAccessRequest { ResourceId = app }, host);
+            Assert.True(guessed.CanPull, Dump(guessed));
+            PullCheck c = guessed["OrphanedAssignments"]!;
+            Assert.Equal(CheckResult.Warning, c.Result);
+            Assert.Contains(pipeline.ObjectId, c.Message);
+            Assert.Contains("unless they are applications", c.Message);
+        }
+        finally
+        {
+            _sbx.Host.Behaviours.GraphDirectoryReadDenied = null;
+        }
+    }
+
     /// <summary>Re-PUTs a container group with a user-assigned identity attached (its PATCH takes only tags).</summary>
     private static async Task AttachAsync(EnableWorld w, string groupId, string identityId)
     {
