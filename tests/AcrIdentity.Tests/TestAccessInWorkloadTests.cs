@@ -124,6 +124,16 @@ public sealed class TestAccessInWorkloadTests
         ScriptBlockAst ast = Parser.ParseFile(path, out _, out ParseError[] errors);
         Assert.Empty(errors);
 
+        // Windows PowerShell 5.1 runs it on Windows VMs: none of PowerShell 7's syntax (this parser accepts it).
+        var newer = ast.FindAll(a => a is TernaryExpressionAst or PipelineChainAst
+            || a is BinaryExpressionAst { Operator: TokenKind.QuestionQuestion }
+            || a is AssignmentStatementAst { Operator: TokenKind.QuestionQuestionEquals }
+            || a is MemberExpressionAst { NullConditional: true }
+            || a is IndexExpressionAst { NullConditional: true }
+            || a is PipelineAst { Background: true }, true).Select(a => a.Extent.Text).ToList();
+        Assert.Empty(newer);
+        Assert.DoesNotContain(ast.FindAll(a => a is CommandParameterAst p && p.ParameterName.Equals("Parallel", StringComparison.OrdinalIgnoreCase), true), _ => true);
+
         var functions = ast.FindAll(a => a is FunctionDefinitionAst, true).Cast<FunctionDefinitionAst>().ToList();
         var own = functions.Select(f => f.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
         Assert.Equal(new[] { "Call", "Say", "Val", "Why" }, own.OrderBy(n => n));
