@@ -56,6 +56,7 @@ namespace AcrIdentity.Engine.Checks
         private readonly EntraDirectory _directory;
         // Asked once per command: after a refusal the rest of the pipeline uses the ARM-based guess without retrying.
         private bool _directoryAvailable = true;
+        private readonly Dictionary<string, bool> _principalExists = new Dictionary<string, bool>(StringComparer.OrdinalIgnoreCase);
         private readonly Dictionary<string, HashSet<string>> _principalsBySubscription = new Dictionary<string, HashSet<string>>(StringComparer.OrdinalIgnoreCase);
 
         public PullAccessTester(ModuleContext context, IEngineHost host)
@@ -199,8 +200,15 @@ namespace AcrIdentity.Engine.Checks
             {
                 try
                 {
-                    // One Graph call answers which principals exist, wherever their identities live.
-                    foreach (string p in (await _directory.LookUpAsync(others, ct).ConfigureAwait(false)).Keys) ctx.KnownPrincipals.Add(p);
+                    // One Graph call answers which principals exist, wherever their identities live; the next slot
+                    // tested against the same registry asks only about principals not seen yet.
+                    var unseen = others.Where(p => !_principalExists.ContainsKey(p)).ToList();
+                    if (unseen.Count > 0)
+                    {
+                        var found = await _directory.LookUpAsync(unseen, ct).ConfigureAwait(false);
+                        foreach (string p in unseen) _principalExists[p] = found.ContainsKey(p);
+                    }
+                    foreach (string p in others.Where(p => _principalExists[p])) ctx.KnownPrincipals.Add(p);
                     ctx.DirectoryChecked = true;
                     return;
                 }
