@@ -24,7 +24,7 @@ public sealed class StandaloneTests
 
     /// <summary>Starts the sandbox executable (built beside the tests) and waits for endpoints.json.</summary>
     public static async Task<(Process Process, string StateDir, JsonNode Endpoints, TimeSpan Ready)> StartAsync(string caDir, string? scenario,
-        string? stateDir = null)
+        string? stateDir = null, string? requestLogFile = null)
     {
         var state = stateDir ?? Path.Combine(Path.GetTempPath(), "acrid-standalone-" + Guid.NewGuid().ToString("N")[..10]);
         if (File.Exists(Path.Combine(state, "endpoints.json"))) File.Delete(Path.Combine(state, "endpoints.json"));
@@ -32,6 +32,7 @@ public sealed class StandaloneTests
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "AcrIdentity.Sandbox.dll"));
         foreach (var a in new[] { "--state-dir", state, "--ca-dir", caDir }) psi.ArgumentList.Add(a);
         if (scenario is not null) { psi.ArgumentList.Add("--scenario"); psi.ArgumentList.Add(scenario); }
+        if (requestLogFile is not null) psi.Environment[Behaviour.RequestLogFile.EnvironmentVariable] = requestLogFile;
         var sw = Stopwatch.StartNew();
         var p = Process.Start(psi)!;
         p.OutputDataReceived += (_, _) => { };
@@ -79,7 +80,8 @@ public sealed class StandaloneTests
         var caDir = CaDir();
         // Warm the CA files so the figure is the sandbox's, not first-time key generation.
         Certificates.SandboxCertificates.LoadOrCreate(caDir).Dispose();
-        var (p, state, e, ready) = await StartAsync(caDir, Path.Combine(RepoRoot(), "samples", "seed-world.json"));
+        var requestLog = Path.Combine(Path.GetTempPath(), "acrid-requests-" + Guid.NewGuid().ToString("N")[..10] + ".tsv");
+        var (p, state, e, ready) = await StartAsync(caDir, Path.Combine(RepoRoot(), "samples", "seed-world.json"), requestLogFile: requestLog);
         try
         {
             using var http = TrustingClient(caDir);
@@ -148,12 +150,24 @@ public sealed class StandaloneTests
             Assert.Equal(0, p.ExitCode);
             await Task.Delay(100);
             Assert.All(children, c => Assert.False(Directory.Exists($"/proc/{c}"), $"child {c} still running"));
+
+            // The opt-in request log (bench/ reads it): every request, flushed on stop, seven columns, no secret.
+            var lines = (await File.ReadAllLinesAsync(requestLog)).Select(l => l.Split('\t')).ToList();
+            var metadata = Assert.Single(lines, l => l[5].StartsWith("/metadata/endpoints", StringComparison.Ordinal));
+            Assert.Equal(7, metadata.Length);
+            Assert.Equal(new[] { "GET", "200", "Arm", "-" }, metadata[1..5]);
+            Assert.True(double.Parse(metadata[6], System.Globalization.CultureInfo.InvariantCulture) >= 0);
+            Assert.Contains(lines, l => l[3] == "Token" && l[2] == "200" && l[4] == (string)op["principalId"]!);
+            string text = await File.ReadAllTextAsync(requestLog);
+            Assert.DoesNotContain((string)op["clientSecret"]!, text);
+            Assert.DoesNotContain("eyJ", text);
         }
         finally
         {
             if (!p.HasExited) p.Kill(entireProcessTree: true);
             p.Dispose();
             try { Directory.Delete(state, true); } catch (IOException) { }
+            File.Delete(requestLog);
         }
     }
 

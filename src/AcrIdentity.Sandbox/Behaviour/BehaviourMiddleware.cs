@@ -28,7 +28,8 @@ public sealed class BehaviourMiddleware(RequestDelegate next, SandboxContext ctx
         {
             ctx.Requests.Add(new RequestLogEntry(started, http.Request.Method, pathAndQuery, http.Response.StatusCode,
                 http.Items.TryGetValue(RequestLog.CallerKey, out var c) ? c as string : null,
-                http.Items.TryGetValue(RequestLog.KindKey, out var k) && k is RequestKind rk ? rk : kind));
+                http.Items.TryGetValue(RequestLog.KindKey, out var k) && k is RequestKind rk ? rk : kind,
+                DateTimeOffset.UtcNow - started));
         }
     }
 

@@ -4,8 +4,9 @@ namespace AcrIdentity.Sandbox.Behaviour;
 
 public enum RequestKind { Arm, Arg, Token, Registry, Other, Graph }
 
+/// <summary>One answered request; <paramref name="Elapsed"/> is the sandbox's own time on it, added latency included.</summary>
 public sealed record RequestLogEntry(DateTimeOffset Timestamp, string Method, string PathAndQuery, int Status,
-    string? CallerObjectId, RequestKind Kind)
+    string? CallerObjectId, RequestKind Kind, TimeSpan Elapsed = default)
 {
     public bool IsWrite => Method is not ("GET" or "HEAD" or "OPTIONS");
 }

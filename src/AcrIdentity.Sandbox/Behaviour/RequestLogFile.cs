@@ -6,7 +6,8 @@ namespace AcrIdentity.Sandbox.Behaviour;
 /// <summary>
 /// Opt-in copy of the request log to a file, for processes outside the sandbox (bench/ scripts): with
 /// ACRIDENTITY_SANDBOX_REQUEST_LOG=PATH set when the sandbox starts, every request is appended to PATH as one
-/// tab-separated line: UTC time (ISO 8601), method, status, kind, caller object ID (or -), path and query.
+/// tab-separated line: UTC time (ISO 8601), method, status, kind, caller object ID (or -), path and query, and the
+/// milliseconds the sandbox took to answer (added latency included).
 /// Lines appear within about 100 ms of the reply (polled: the log has no event) and on stop. Unset: nothing.
 /// </summary>
 public sealed class RequestLogFile : ISandboxArea
@@ -55,7 +56,8 @@ public sealed class RequestLogFile : ISandboxArea
                 var e = entries[_written];
                 _writer!.Write(string.Join('\t',
                     e.Timestamp.UtcDateTime.ToString("O", CultureInfo.InvariantCulture), e.Method,
-                    e.Status.ToString(CultureInfo.InvariantCulture), e.Kind.ToString(), e.CallerObjectId ?? "-", e.PathAndQuery));
+                    e.Status.ToString(CultureInfo.InvariantCulture), e.Kind.ToString(), e.CallerObjectId ?? "-", e.PathAndQuery,
+                    e.Elapsed.TotalMilliseconds.ToString("F1", CultureInfo.InvariantCulture)));
                 _writer.Write('\n');
             }
             _writer!.Flush();
