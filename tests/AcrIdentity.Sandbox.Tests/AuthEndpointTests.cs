@@ -145,6 +145,16 @@ public sealed class AuthEndpointTests : IClassFixture<AuthSandbox>
         Assert.Equal("isExplicit=True", alternative[0]);
         Assert.Equal(uamiId, alternative[1], ignoreCase: true);
 
+        // GET organization names the directory the token is for.
+        using (var orgReq = new HttpRequestMessage(HttpMethod.Get, graph + "v1.0/organization?$select=id"))
+        {
+            orgReq.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            using var org = await H.Http.SendAsync(orgReq);
+            Assert.Equal(HttpStatusCode.OK, org.StatusCode);
+            var orgs = JsonNode.Parse(await org.Content.ReadAsStringAsync())!["value"]!.AsArray();
+            Assert.Equal(H.Endpoints.TenantId, (string?)Assert.Single(orgs)!["id"], ignoreCase: true);
+        }
+
         // types narrows; a deleted identity's principal is gone from the directory.
         Assert.Single((await GetByIds([app.ObjectId, user.ObjectId], "user")).Body["value"]!.AsArray());
         Assert.True(await H.ArmDeleteAsync(uamiId, "2023-01-31") is HttpStatusCode.OK or HttpStatusCode.NoContent);

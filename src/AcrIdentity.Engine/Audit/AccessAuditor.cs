@@ -152,7 +152,7 @@ namespace AcrIdentity.Engine.Audit
 
             var candidates = Evaluate(perRegistry, definitions);
             PrincipalIndex index = new PrincipalIndex();
-            if (candidates.Any(c => IsServicePrincipal(c.Grant)))
+            if (candidates.Any(c => c.Grant.IsServicePrincipal))
             {
                 Progress("Resolving principals to resources", 60);
                 var rows = await _graph.QueryAsync(
@@ -216,7 +216,7 @@ namespace AcrIdentity.Engine.Audit
 
             var candidates = Evaluate(perRegistry, definitions);
             PrincipalIndex index = new PrincipalIndex();
-            if (candidates.Any(c => IsServicePrincipal(c.Grant)))
+            if (candidates.Any(c => c.Grant.IsServicePrincipal))
             {
                 Progress("Resolving principals to resources (ARM)", 60);
                 var rows = new List<JsonObject>();
@@ -286,36 +286,44 @@ namespace AcrIdentity.Engine.Audit
         /// </summary>
         private async Task<IReadOnlyList<PullAccessEntry>> FinishAsync(List<Candidate> candidates, PrincipalIndex index, CancellationToken ct)
         {
-            var unresolved = candidates.Where(c => InDirectory(c.Grant) && index.Find(c.Grant.PrincipalId) == null)
-                .Select(c => c.Grant.PrincipalId).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
-            IReadOnlyDictionary<string, DirectoryEntry>? directory = null;
+            var unresolved = candidates.Where(c => c.Grant.IsDirectoryPrincipal && index.Find(c.Grant.PrincipalId) == null).ToList();
+            var directory = new DirectoryAnswer();
             if (unresolved.Count > 0)
             {
                 Progress("Looking principals up in Entra ID", 80);
                 try
                 {
-                    directory = await _directory.LookUpAsync(unresolved, ct).ConfigureAwait(false);
+                    foreach (string sub in unresolved.Select(c => SubscriptionOf(c.Registry)).Distinct(StringComparer.OrdinalIgnoreCase))
+                    {
+                        if (await _directory.HoldsPrincipalsOfAsync(sub, ct).ConfigureAwait(false)) directory.Subscriptions.Add(sub);
+                    }
+                    var ids = unresolved.Where(c => directory.Subscriptions.Contains(SubscriptionOf(c.Registry)))
+                        .Select(c => c.Grant.PrincipalId).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+                    directory.Found = await _directory.LookUpAsync(ids, ct).ConfigureAwait(false);
                 }
                 catch (DirectoryUnavailableException ex)
                 {
                     _directoryChecked = false;
+                    directory = new DirectoryAnswer();
                     _host.WriteWarning($"Entra ID could not be asked which principals exist ({ex.Message}), so IsOrphaned is a guess: " +
-                        "a service principal that no managed identity you can see has is flagged, which also flags app registrations and identities in subscriptions you cannot see. " +
-                        "Reading the directory (Directory.Read.All for an application or managed identity) makes it exact.");
+                        "a service principal that no managed identity you can see has is flagged, which also flags app registrations and identities in subscriptions you cannot see." +
+                        (ex.Denied ? " Reading the directory (Directory.Read.All for an application or managed identity) makes it exact." : string.Empty));
                 }
             }
             Progress("Done", 100, completed: true);
             return ToEntries(candidates, index, directory);
         }
 
-        // Principal types getByIds can find; a ForeignGroup lives in another tenant's directory.
-        private static bool InDirectory(Grant g) =>
-            IsServicePrincipal(g) || string.Equals(g.PrincipalType, "User", StringComparison.OrdinalIgnoreCase) || string.Equals(g.PrincipalType, "Group", StringComparison.OrdinalIgnoreCase);
+        /// <summary>What Entra ID said: the principals found, for registries in the subscriptions whose principals it holds.</summary>
+        private sealed class DirectoryAnswer
+        {
+            internal HashSet<string> Subscriptions { get; } = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            internal IReadOnlyDictionary<string, DirectoryEntry>? Found { get; set; }
+        }
 
-        private static bool IsServicePrincipal(Grant g) =>
-            string.IsNullOrEmpty(g.PrincipalType) || string.Equals(g.PrincipalType, "ServicePrincipal", StringComparison.OrdinalIgnoreCase);
+        private static string SubscriptionOf(RegistryInfo registry) => registry.Id.SubscriptionId ?? string.Empty;
 
-        private static IReadOnlyList<PullAccessEntry> ToEntries(IEnumerable<Candidate> candidates, PrincipalIndex index, IReadOnlyDictionary<string, DirectoryEntry>? directory)
+        private static IReadOnlyList<PullAccessEntry> ToEntries(IEnumerable<Candidate> candidates, PrincipalIndex index, DirectoryAnswer directory)
         {
             var entries = new List<PullAccessEntry>();
             foreach (Candidate c in candidates)
@@ -337,19 +345,25 @@ namespace AcrIdentity.Engine.Audit
                 }
                 DirectoryEntry? known = null;
                 bool orphaned;
-                if (owner != null || !InDirectory(g))
+                if (owner != null || !g.IsDirectoryPrincipal)
                 {
                     orphaned = false;
                 }
-                else if (directory != null)
+                else if (directory.Found != null && directory.Subscriptions.Contains(SubscriptionOf(c.Registry)))
                 {
-                    orphaned = !directory.TryGetValue(g.PrincipalId, out known);
+                    orphaned = !directory.Found.TryGetValue(g.PrincipalId, out known);
                     if (orphaned) notes.Add("the principal no longer exists in Entra ID (deleted)");
                     else if (known!.Kind == "ManagedIdentity") notes.Add("a managed identity in a subscription you cannot see");
                 }
+                else if (directory.Found != null)
+                {
+                    // Azure Lighthouse: the registry's tenant is not the caller's; its directory cannot be asked from here.
+                    orphaned = false;
+                    notes.Add("the registry's subscription belongs to another tenant, whose directory holds this principal: not checked");
+                }
                 else
                 {
-                    orphaned = IsServicePrincipal(g);
+                    orphaned = g.IsServicePrincipal;
                     if (orphaned) notes.Add("no managed identity you can see has this principal: deleted (or an app registration's service principal; Entra ID could not be asked)");
                 }
                 bool over = c.OverPrivileged;
@@ -361,7 +375,7 @@ namespace AcrIdentity.Engine.Audit
                     RegistryAbacMode = c.Registry.AbacMode,
                     PrincipalId = g.PrincipalId,
                     PrincipalType = string.IsNullOrEmpty(g.PrincipalType) ? "ServicePrincipal" : g.PrincipalType,
-                    PrincipalName = owner != null ? LastSegment(owner.IdentityResourceId) : known?.DisplayName,
+                    PrincipalName = owner != null ? EntraName(owner.IdentityResourceId) : known?.DisplayName,
                     PrincipalKind = owner != null ? "ManagedIdentity" : known?.Kind,
                     IdentityType = owner?.Type ?? known?.IdentityType,
                     IdentityResourceId = owner?.IdentityResourceId ?? known?.ManagedIdentityResourceId,
@@ -388,8 +402,14 @@ namespace AcrIdentity.Engine.Audit
                 .ToList();
         }
 
-        // A managed identity's display name in Entra ID is its identity's (or resource's) name.
-        private static string LastSegment(string id) => id.TrimEnd('/').Split('/').Last();
+        // A managed identity's display name in Entra ID is its identity's (or resource's) name; a slot's is "<app>/slots/<slot>".
+        private static string EntraName(string id)
+        {
+            string[] s = id.TrimEnd('/').Split('/');
+            return s.Length >= 3 && string.Equals(s[s.Length - 2], "slots", StringComparison.OrdinalIgnoreCase)
+                ? s[s.Length - 3] + "/slots/" + s[s.Length - 1]
+                : s[s.Length - 1];
+        }
 
         private static bool IsMg(string? scope) => scope != null && scope.StartsWith(MgPrefix, StringComparison.OrdinalIgnoreCase);
 

@@ -20,9 +20,13 @@ namespace AcrIdentity.Engine.Audit
     /// <summary>Entra ID could not be asked (no Graph in this cloud, no token, no Directory.Read.All, network, 5xx); Message says why.</summary>
     internal sealed class DirectoryUnavailableException : Exception
     {
-        internal DirectoryUnavailableException(string message, Exception? inner = null) : base(message, inner)
+        internal DirectoryUnavailableException(string message, Exception? inner = null, bool denied = false) : base(message, inner)
         {
+            Denied = denied;
         }
+
+        /// <summary>Graph refused the caller (401/403): reading the directory is a permission away.</summary>
+        internal bool Denied { get; }
     }
 
     /// <summary>A principal as Entra ID knows it.</summary>
@@ -59,11 +63,16 @@ namespace AcrIdentity.Engine.Audit
 
         private readonly ModuleContext _context;
         private readonly IEngineHost _host;
+        private readonly ArmGateway _arm;
+        private HttpPipeline? _pipeline;
+        private string? _directoryTenant;
+        private readonly Dictionary<string, string?> _subscriptionTenants = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
 
         internal EntraDirectory(ModuleContext context, IEngineHost host)
         {
             _context = context;
             _host = host;
+            _arm = context.CreateGateway(host);
         }
 
         /// <summary>The principals found, by ID (case-insensitive). Throws DirectoryUnavailableException when Graph cannot answer.</summary>
@@ -71,19 +80,15 @@ namespace AcrIdentity.Engine.Audit
         {
             var found = new Dictionary<string, DirectoryEntry>(StringComparer.OrdinalIgnoreCase);
             if (ids.Count == 0) return found;
-            Uri? graph = _context.Cloud.MicrosoftGraphUrl;
-            if (graph == null)
-            {
-                throw new DirectoryUnavailableException($"the cloud '{_context.Cloud.Name}' names no Microsoft Graph endpoint");
-            }
-            HttpPipeline pipeline = CreatePipeline(_context.Cloud.GraphScope!);
-            var url = new Uri(graph, "v1.0/directoryObjects/getByIds");
             var list = ids.ToList();
             for (int start = 0; start < list.Count; start += BatchSize)
             {
-                var batch = list.Skip(start).Take(BatchSize).ToList();
-                JsonObject reply = await PostAsync(pipeline, url, batch, ct).ConfigureAwait(false);
-                foreach (JsonObject o in Json.Arr(reply, "value")?.OfType<JsonObject>() ?? Enumerable.Empty<JsonObject>())
+                var body = new JsonObject
+                {
+                    ["ids"] = new JsonArray(list.Skip(start).Take(BatchSize).Select(i => (JsonNode)JsonValue.Create(i)!).ToArray()),
+                    ["types"] = new JsonArray("servicePrincipal", "user", "group"),
+                };
+                foreach (JsonObject o in await ValueAsync(RequestMethod.Post, "v1.0/directoryObjects/getByIds", body, ct).ConfigureAwait(false))
                 {
                     DirectoryEntry? entry = Parse(o);
                     if (entry != null) found[entry.Id] = entry;
@@ -91,6 +96,52 @@ namespace AcrIdentity.Engine.Audit
             }
             _host.WriteVerbose($"Entra ID: {found.Count} of {list.Count} principals exist ({(list.Count + BatchSize - 1) / BatchSize} Graph call(s)).");
             return found;
+        }
+
+        /// <summary>
+        /// Whether this directory holds the principals assigned roles in the subscription. Not for a subscription of
+        /// another tenant delegated to the caller's (Azure Lighthouse): its principals are that tenant's, and Graph here
+        /// would call every one of them deleted. Throws DirectoryUnavailableException when Graph cannot answer.
+        /// </summary>
+        internal async Task<bool> HoldsPrincipalsOfAsync(string subscriptionId, CancellationToken ct)
+        {
+            if (_directoryTenant == null)
+            {
+                var org = await ValueAsync(RequestMethod.Get, "v1.0/organization?$select=id", null, ct).ConfigureAwait(false);
+                _directoryTenant = Json.Str(org.FirstOrDefault(), "id")
+                    ?? throw new DirectoryUnavailableException("Microsoft Graph named no organization for the caller");
+            }
+            if (!_subscriptionTenants.TryGetValue(subscriptionId, out string? tenant))
+            {
+                try
+                {
+                    tenant = ArmErrors.Text((await _arm.GetAsync("/subscriptions/" + subscriptionId, ct).ConfigureAwait(false)).Object, "tenantId");
+                }
+                catch (ArmRequestException ex)
+                {
+                    _host.WriteVerbose($"Subscription {subscriptionId}'s tenant is unknown ({ex.Status}): its principals are not looked up in Entra ID.");
+                    tenant = null;
+                }
+                _subscriptionTenants[subscriptionId] = tenant;
+            }
+            bool holds = string.Equals(tenant, _directoryTenant, StringComparison.OrdinalIgnoreCase);
+            if (!holds && tenant != null)
+            {
+                _host.WriteVerbose($"Subscription {subscriptionId} belongs to tenant {tenant}, not {_directoryTenant}: its principals live in that tenant's directory.");
+            }
+            return holds;
+        }
+
+        private async Task<List<JsonObject>> ValueAsync(RequestMethod method, string path, JsonObject? body, CancellationToken ct)
+        {
+            Uri graph = _context.Cloud.MicrosoftGraphUrl
+                ?? throw new DirectoryUnavailableException($"the cloud '{_context.Cloud.Name}' names no Microsoft Graph endpoint");
+            _pipeline ??= CreatePipeline(_context.Cloud.GraphScope!);
+            JsonObject reply = await SendAsync(_pipeline, method, new Uri(graph, path), body, ct).ConfigureAwait(false);
+            // A 200 without the collection (a proxy's answer, say) must not read as "nobody exists".
+            JsonArray value = Json.Arr(reply, "value")
+                ?? throw new DirectoryUnavailableException($"Microsoft Graph answered {path.Split('?')[0]} without a value list");
+            return value.OfType<JsonObject>().ToList();
         }
 
         private HttpPipeline CreatePipeline(string scope)
@@ -102,21 +153,19 @@ namespace AcrIdentity.Engine.Audit
             return HttpPipelineBuilder.Build(clientOptions, new BearerTokenAuthenticationPolicy(_context.Credential, scope));
         }
 
-        private async Task<JsonObject> PostAsync(HttpPipeline pipeline, Uri url, IReadOnlyList<string> ids, CancellationToken ct)
+        private async Task<JsonObject> SendAsync(HttpPipeline pipeline, RequestMethod method, Uri url, JsonObject? body, CancellationToken ct)
         {
-            var body = new JsonObject
-            {
-                ["ids"] = new JsonArray(ids.Select(i => (JsonNode)JsonValue.Create(i)!).ToArray()),
-                ["types"] = new JsonArray("servicePrincipal", "user", "group"),
-            };
             using HttpMessage message = pipeline.CreateMessage();
             message.SetProperty(BoundedRetryPolicy.HostProperty, _host);
             message.SetProperty(BoundedRetryPolicy.ServiceProperty, "Graph");
-            message.Request.Method = RequestMethod.Post;
+            message.Request.Method = method;
             message.Request.Uri.Reset(url);
             message.Request.Headers.SetValue("Accept", "application/json");
-            message.Request.Headers.SetValue("Content-Type", "application/json");
-            message.Request.Content = RequestContent.Create(BinaryData.FromString(body.ToJsonString()));
+            if (body != null)
+            {
+                message.Request.Headers.SetValue("Content-Type", "application/json");
+                message.Request.Content = RequestContent.Create(BinaryData.FromString(body.ToJsonString()));
+            }
             var watch = Stopwatch.StartNew();
             try
             {
@@ -129,7 +178,7 @@ namespace AcrIdentity.Engine.Audit
             catch (Exception ex)
             {
                 // No token (Az context without Graph, credential refused), TLS, DNS, timeouts: all mean "not now".
-                _host.WriteVerbose($"Graph POST {url.AbsolutePath} failed after {watch.ElapsedMilliseconds} ms: {ex.GetType().Name}");
+                _host.WriteVerbose($"Graph {method} {url.AbsolutePath} failed after {watch.ElapsedMilliseconds} ms: {ex.GetType().Name}");
                 throw new DirectoryUnavailableException(RegistryReply.Scrub(Innermost(ex).Message), ex);
             }
             Response response = message.Response;
@@ -148,7 +197,8 @@ namespace AcrIdentity.Engine.Audit
                 string? code = Json.Str(json, "error", "code");
                 string? said = Json.Str(json, "error", "message");
                 string detail = said == null ? string.Empty : ": " + RegistryReply.Scrub(said);
-                throw new DirectoryUnavailableException($"Microsoft Graph answered {response.Status}{(code == null ? string.Empty : " " + code)}{detail}");
+                throw new DirectoryUnavailableException($"Microsoft Graph answered {response.Status}{(code == null ? string.Empty : " " + code)}{detail}",
+                    denied: response.Status == 401 || response.Status == 403);
             }
             return json;
         }

@@ -64,6 +64,8 @@ namespace AcrIdentity.Engine.Checks
         internal HashSet<string> KnownPrincipals { get; } = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         /// <summary>Entra ID answered for the principals of the registry's pull assignments: orphans are exact, not a guess.</summary>
         internal bool DirectoryChecked { get; set; }
+        /// <summary>The registry's subscription belongs to another tenant than the caller's directory: orphans are not judged.</summary>
+        internal bool OtherTenant { get; set; }
         /// <summary>AKS: the control-plane identity's principal IDs (system or user-assigned).</summary>
         internal List<string> ControlPlanePrincipals { get; } = new List<string>();
 

@@ -28,6 +28,11 @@ namespace AcrIdentity.Engine.Checks
         internal string Id => Json.Str(Assignment, "id") ?? string.Empty;
         internal string PrincipalId => Json.Str(Assignment, "properties", "principalId") ?? string.Empty;
         internal string PrincipalType => Json.Str(Assignment, "properties", "principalType") ?? string.Empty;
+        /// <summary>Untyped assignments are service principals (what ARM assumed before principalType existed).</summary>
+        internal bool IsServicePrincipal => PrincipalType.Length == 0 || string.Equals(PrincipalType, "ServicePrincipal", StringComparison.OrdinalIgnoreCase);
+        /// <summary>A principal Entra ID's getByIds can find in the caller's directory; a ForeignGroup (or Device) is elsewhere.</summary>
+        internal bool IsDirectoryPrincipal => IsServicePrincipal
+            || string.Equals(PrincipalType, "User", StringComparison.OrdinalIgnoreCase) || string.Equals(PrincipalType, "Group", StringComparison.OrdinalIgnoreCase);
         internal string Scope => Json.Str(Assignment, "properties", "scope") ?? string.Empty;
         internal string? Condition => string.IsNullOrWhiteSpace(Json.Str(Assignment, "properties", "condition")) ? null : Json.Str(Assignment, "properties", "condition");
         internal string RoleGuid => PullRoles.RoleGuidOf(Assignment);

@@ -193,13 +193,19 @@ namespace AcrIdentity.Engine.Checks
                 ctx.Grants = await _permissions.GrantsForAsync(ctx.Registry, ctx.Identity.PrincipalId, ct).ConfigureAwait(false);
             }
             ctx.AllGrants = await _permissions.AllGrantsAsync(ctx.Registry, ct).ConfigureAwait(false);
-            var others = ctx.AllGrants.Where(g => g.GrantsPullSomehow && !string.Equals(g.PrincipalId, ctx.Identity?.PrincipalId, StringComparison.OrdinalIgnoreCase))
+            var others = ctx.AllGrants.Where(g => g.GrantsPullSomehow && g.IsDirectoryPrincipal && !string.Equals(g.PrincipalId, ctx.Identity?.PrincipalId, StringComparison.OrdinalIgnoreCase))
                 .Select(g => g.PrincipalId).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
             if (others.Count == 0) return;
             if (_directoryAvailable)
             {
                 try
                 {
+                    if (!await _directory.HoldsPrincipalsOfAsync(ctx.Registry.Id.SubscriptionId!, ct).ConfigureAwait(false))
+                    {
+                        // Another tenant's registry (Azure Lighthouse): nothing here can tell its principals deleted.
+                        ctx.OtherTenant = true;
+                        return;
+                    }
                     // One Graph call answers which principals exist, wherever their identities live; the next slot
                     // tested against the same registry asks only about principals not seen yet.
                     var unseen = others.Where(p => !_principalExists.ContainsKey(p)).ToList();
@@ -215,7 +221,9 @@ namespace AcrIdentity.Engine.Checks
                 catch (DirectoryUnavailableException ex)
                 {
                     _directoryAvailable = false;
-                    _host.WriteVerbose($"Entra ID could not be asked which principals exist ({ex.Message}); deleted identities are told from the managed identities ARM shows.");
+                    // Verbose, not a warning: every target of a pipeline would repeat it, and the check's own text says it guesses.
+                    _host.WriteVerbose($"Entra ID could not be asked which principals exist ({ex.Message}): the OrphanedAssignments check guesses from the managed identities you can see." +
+                        (ex.Denied ? " Reading the directory (Directory.Read.All) makes it exact." : string.Empty));
                 }
             }
             // Workloads in other subscriptions pull from shared registries too: know every identity the caller can see.

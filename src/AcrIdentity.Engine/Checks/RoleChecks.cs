@@ -27,8 +27,9 @@ namespace AcrIdentity.Engine.Checks
 
         /// <summary>Assignments for principals that no longer exist (see OrphanedAssignmentsCheck).</summary>
         internal static List<Grant> Orphans(CheckContext ctx) =>
+            ctx.OtherTenant ? new List<Grant>() :
             ctx.AllGrants.Where(g => g.GrantsPullSomehow
-                    && (ctx.DirectoryChecked || string.Equals(g.PrincipalType, "ServicePrincipal", StringComparison.OrdinalIgnoreCase))
+                    && (ctx.DirectoryChecked ? g.IsDirectoryPrincipal : g.IsServicePrincipal)
                     && !ctx.KnownPrincipals.Contains(g.PrincipalId)
                     && !string.Equals(g.PrincipalId, ctx.Identity?.PrincipalId, StringComparison.OrdinalIgnoreCase)
                     && AtRegistryOrGroup(g.Scope, ctx.Registry!))
@@ -158,6 +159,7 @@ namespace AcrIdentity.Engine.Checks
 
         protected override PullCheck EvaluateRoles(CheckContext ctx)
         {
+            if (ctx.OtherTenant) return Skip($"{ctx.Registry!.Name}'s subscription belongs to another tenant, whose directory holds its principals.");
             var orphans = RoleText.Orphans(ctx);
             if (orphans.Count == 0) return Pass($"Every pull assignment on {ctx.Registry!.Name} names an existing identity.");
             string list = string.Join("; ", orphans.Select(o => $"{o.RoleName} for principal {o.PrincipalId} ({o.Id})"));

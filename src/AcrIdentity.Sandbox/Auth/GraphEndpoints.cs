@@ -50,6 +50,16 @@ public static class GraphEndpoints
             }
             return Results.Json(new JsonObject { ["@odata.context"] = GraphBase() + "v1.0/$metadata#directoryObjects", ["value"] = value });
         });
+        // The directory the caller's token is for (one tenant here), as GET /organization names it.
+        app.MapGet(PathPrefix + "/v1.0/organization", (HttpContext http) =>
+        {
+            if (Authorize(http, tokens, GraphBase(), behaviours) is { } denied) return denied;
+            return Results.Json(new JsonObject
+            {
+                ["@odata.context"] = GraphBase() + "v1.0/$metadata#organization",
+                ["value"] = new JsonArray(new JsonObject { ["id"] = world.TenantId }),
+            });
+        });
         app.MapGet(PathPrefix + "/v1.0/servicePrincipals/{id}", (HttpContext http, string id) =>
         {
             if (Authorize(http, tokens, GraphBase(), behaviours) is { } denied) return denied;

@@ -63,7 +63,7 @@ public sealed class ScenarioLoader(World.World world, Behaviours behaviours)
 
         var subs = root["subscriptions"] as JsonArray ?? [];
         foreach (var s in subs.OfType<JsonObject>())
-            world.AddSubscription(Str(s["id"]), Str(s["displayName"]) ?? "Sandbox Subscription", Str(s["managementGroup"]));
+            world.AddSubscription(Str(s["id"]), Str(s["displayName"]) ?? "Sandbox Subscription", Str(s["managementGroup"]), Str(s["tenantId"]));
         world.EnsureDefaults();
         var defaultSub = world.Subscriptions[0].SubscriptionId;
 

@@ -100,13 +100,16 @@ public sealed partial class World
 
     public IReadOnlyList<Subscription> Subscriptions { get { lock (Gate) return _subs.ToList(); } }
 
-    public Subscription AddSubscription(string? subscriptionId = null, string displayName = "Sandbox Subscription", string? managementGroup = null)
+    /// <param name="tenantId">Another tenant's ID for a subscription delegated to this one (Azure Lighthouse): ARM names that
+    /// tenant, and principals assigned there belong to its directory, which this sandbox's Graph does not answer for.</param>
+    public Subscription AddSubscription(string? subscriptionId = null, string displayName = "Sandbox Subscription", string? managementGroup = null,
+        string? tenantId = null)
     {
         lock (Gate)
         {
             var s = new Subscription
             {
-                SubscriptionId = subscriptionId ?? Guid.NewGuid().ToString(), DisplayName = displayName, TenantId = TenantId,
+                SubscriptionId = subscriptionId ?? Guid.NewGuid().ToString(), DisplayName = displayName, TenantId = tenantId ?? TenantId,
                 ManagementGroupId = managementGroup ?? TenantId,
             };
             if (_subs.Any(x => x.SubscriptionId.Equals(s.SubscriptionId, StringComparison.OrdinalIgnoreCase)))

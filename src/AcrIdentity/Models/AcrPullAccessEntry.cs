@@ -14,7 +14,7 @@ namespace AcrIdentity
         public string PrincipalId { get; set; } = string.Empty;
         /// <summary>ServicePrincipal, User, Group or ForeignGroup, as the assignment says.</summary>
         public string PrincipalType { get; set; } = string.Empty;
-        /// <summary>The principal's display name in Entra ID (an identity's or app's name, a user's UPN, a group's name); empty when unknown or deleted.</summary>
+        /// <summary>The principal's display name in Entra ID (an identity's or app's name, a user's or group's display name); empty when unknown or deleted.</summary>
         public string? PrincipalName { get; set; }
         /// <summary>ManagedIdentity, Application, User or Group, as Entra ID says; empty when unknown or deleted.</summary>
         public string? PrincipalKind { get; set; }
