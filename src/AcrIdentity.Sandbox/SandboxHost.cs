@@ -86,6 +86,7 @@ public sealed class SandboxHost : IAsyncDisposable
         new Arg.ArgArea(),
         new Auth.IdentityArea(),   // Entra, managed identity, registries (Auth/, Registry/)
         new Arm.RunCommandArea(),  // POST {vm}/runCommand: runs RunShellScript locally as the VM's identity
+        new Arm.MachinePowerArea(),  // POST {vm|vmss|instance}/deallocate|powerOff|start: power states Run Command needs
         new Behaviour.RequestLogFile(),   // opt-in: $ACRIDENTITY_SANDBOX_REQUEST_LOG (bench/)
     ];
 

@@ -165,6 +165,10 @@ static class ArmResources
             case "GET":
             case "HEAD":
                 if (current is null) { await NotFoundResource(r, id, rgName); return; }
+                // az vm get-instance-view: GET {vm}?$expand=instanceView shows the power state.
+                if (spec.Type == ResourceTypes.VirtualMachine && current["properties"] is JsonObject vmProps
+                    && (r.Query("$expand") ?? "").Contains("instanceView", StringComparison.OrdinalIgnoreCase))
+                    vmProps["instanceView"] = MachinePowerArea.InstanceView(w, current["id"]!.GetValue<string>());
                 await ArmHttp.Json(r.Http, 200, current);
                 return;
             case "PUT":

@@ -35,6 +35,12 @@ public sealed class RunCommandArea : ISandboxArea
 
     static async Task Handle(ArmRequest r, ResourceEntryView machine, string identityHolder)
     {
+        if (!r.World.IsSetToRun(machine.Id))
+        {
+            // Azure's answer for a stopped or deallocated VM (seen from az vm run-command invoke), before anything runs.
+            await ArmHttp.Error(r.Http, 409, "OperationNotAllowed", "The operation requires the VM to be running (or set to run).");
+            return;
+        }
         var (body, error) = await ArmHttp.ReadObject(r.Http);
         if (body is null) { await ArmHttp.Error(r.Http, 400, "InvalidRequestContent", error ?? "The request body is missing."); return; }
         string? commandId = body["commandId"]?.GetValue<string>();

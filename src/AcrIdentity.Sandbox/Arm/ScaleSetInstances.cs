@@ -6,9 +6,10 @@ namespace AcrIdentity.Sandbox.Arm;
 
 /// <summary>
 /// A Uniform scale set's instances, derived from the scale set as Azure derives them: <c>sku.capacity</c>
-/// instances "0".."n-1", each with the scale set's model (OS disk, size) and its identities, all running.
+/// instances "0".."n-1", each with the scale set's model (OS disk, size) and its identities, running unless a power
+/// action (<see cref="MachinePowerArea"/>) or the scenario stopped them.
 /// Shape of GET {vmss}/virtualMachines (api 2024-11-01, VirtualMachineScaleSetVMs_List); $expand=instanceView
-/// adds properties.instanceView.statuses (ProvisioningState/succeeded, PowerState/running).
+/// adds properties.instanceView.statuses (ProvisioningState/succeeded, PowerState/running|stopped|deallocated|…).
 /// A Flexible scale set (properties.orchestrationMode) has none here: its VMs are resources of their own.
 /// </summary>
 static class ScaleSetInstances
@@ -37,19 +38,12 @@ static class ScaleSetInstances
                 ["osProfile"] = new JsonObject { ["computerName"] = $"{prefix}{i:x6}" },
                 ["provisioningState"] = "Succeeded",
             };
-            if (expand)
-            {
-                props["instanceView"] = new JsonObject
-                {
-                    ["statuses"] = new JsonArray(
-                        new JsonObject { ["code"] = "ProvisioningState/succeeded", ["level"] = "Info", ["displayStatus"] = "Provisioning succeeded" },
-                        new JsonObject { ["code"] = "PowerState/running", ["level"] = "Info", ["displayStatus"] = "VM running" }),
-                };
-            }
+            string instanceId = $"{id}/virtualMachines/{i}";
+            if (expand) props["instanceView"] = MachinePowerArea.InstanceView(r.World, instanceId);
             var instance = new JsonObject
             {
                 ["name"] = $"{name}_{i}",
-                ["id"] = $"{id}/virtualMachines/{i}",
+                ["id"] = instanceId,
                 ["type"] = "Microsoft.Compute/virtualMachines",
                 ["location"] = set["location"]?.DeepClone(),
                 ["instanceId"] = i.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -61,6 +55,14 @@ static class ScaleSetInstances
             list.Add(instance);
         }
         return list;
+    }
+
+    /// <summary>The resource IDs of a scale set's instances (as rendered: none for a Flexible set).</summary>
+    public static IEnumerable<string> InstanceIds(JsonObject set)
+    {
+        if (string.Equals(set["properties"]?["orchestrationMode"]?.GetValue<string>(), "Flexible", StringComparison.OrdinalIgnoreCase)) return [];
+        string id = set["id"]!.GetValue<string>();
+        return Enumerable.Range(0, Capacity(set["sku"]?["capacity"])).Select(i => $"{id}/virtualMachines/{i}");
     }
 
     /// <summary>The scale set an instance ID belongs to.</summary>

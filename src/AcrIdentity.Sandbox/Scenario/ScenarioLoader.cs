@@ -143,7 +143,7 @@ public sealed class ScenarioLoader(World.World world, Behaviours behaviours)
         var name = Str(r["name"]) ?? throw new InvalidOperationException("resources[].name is required.");
         var body = new JsonObject { ["location"] = Str(r["location"]) ?? rg.Location };
         foreach (var (k, v) in r)
-            if (k is not ("type" or "name" or "slots" or "siteConfig" or "identity" or "location")) body[k] = v?.DeepClone();
+            if (k is not ("type" or "name" or "slots" or "siteConfig" or "identity" or "location" or "powerState")) body[k] = v?.DeepClone();
         body["properties"] ??= new JsonObject();
         var props = (JsonObject)body["properties"]!;
         if (shortType.Equals("functionApp", StringComparison.OrdinalIgnoreCase)) body["kind"] ??= "functionapp,linux";
@@ -152,6 +152,7 @@ public sealed class ScenarioLoader(World.World world, Behaviours behaviours)
         var id = $"/subscriptions/{rg.SubscriptionId}/resourceGroups/{rg.Name}/providers/{type}/{name}";
         var outcome = ResourceOps.Write(world, id, body, patch: false, new WriteContext());
         if (outcome.Error is not null) throw new InvalidOperationException($"{shortType} '{name}': {outcome.Error.Message}");
+        if (r["powerState"] is { } power) SeedPowerState(outcome.Entry!.Id, type, name, power);
         foreach (var slot in (r["slots"] as JsonArray ?? []).OfType<JsonObject>())
         {
             var sb = new JsonObject { ["location"] = body["location"]!.DeepClone(), ["kind"] = body["kind"]?.DeepClone(), ["properties"] = new JsonObject() };
@@ -159,6 +160,32 @@ public sealed class ScenarioLoader(World.World world, Behaviours behaviours)
             if (slot["identity"] is JsonObject sid) sb["identity"] = ExpandIdentity(rg, sid);
             var so = ResourceOps.Write(world, $"{outcome.Entry!.Id}/slots/{Str(slot["name"])}", sb, false, new WriteContext());
             if (so.Error is not null) throw new InvalidOperationException($"slot '{Str(slot["name"])}': {so.Error.Message}");
+        }
+    }
+
+    /// <summary>"powerState": "deallocated" (a VM, or every instance of a scale set) or, for a scale set,
+    /// {"1": "stopped", …} by instance ID. Values: running, stopped, deallocated.</summary>
+    void SeedPowerState(string id, string type, string name, JsonNode power)
+    {
+        bool scaleSet = type.Equals(ResourceTypes.ScaleSet, StringComparison.OrdinalIgnoreCase);
+        if (!scaleSet && !type.Equals(ResourceTypes.VirtualMachine, StringComparison.OrdinalIgnoreCase))
+            throw new InvalidOperationException($"'{name}': powerState is for vm and vmss resources only.");
+        var instances = scaleSet ? Arm.ScaleSetInstances.InstanceIds(world.GetResource(id)!).ToList() : [id];
+        var wanted = power is JsonObject byInstance
+            ? byInstance.Select(kv => (Ids: (IReadOnlyList<string>)[Instance(kv.Key)], State: Str(kv.Value)))
+            : [(Ids: (IReadOnlyList<string>)instances, State: Str(power))];
+        foreach (var (ids, state) in wanted)
+        {
+            if (!PowerStates.IsKnown(state))
+                throw new InvalidOperationException($"'{name}': powerState '{state}' is not one of running, stopped, deallocated.");
+            world.SetPowerState(ids, state!);
+        }
+
+        string Instance(string instanceId)
+        {
+            if (!scaleSet) throw new InvalidOperationException($"'{name}': a VM's powerState is a string, not an object by instance ID.");
+            return instances.FirstOrDefault(i => i.EndsWith("/virtualMachines/" + instanceId, StringComparison.OrdinalIgnoreCase))
+                ?? throw new InvalidOperationException($"'{name}': powerState names instance '{instanceId}', which the scale set (sku.capacity) does not have.");
         }
     }
 

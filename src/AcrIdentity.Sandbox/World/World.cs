@@ -248,6 +248,7 @@ public sealed partial class World
     internal void RemoveResourceLocked(ResourceEntry e)
     {
         Resources.Remove(e.Id);
+        ForgetPowerLocked(e.Id);
         // Children (slots) go with their parent.
         foreach (var child in Resources.Values.Where(c => c.Id.StartsWith(e.Id + "/", StringComparison.OrdinalIgnoreCase)).ToList())
             RemoveResourceLocked(child);
