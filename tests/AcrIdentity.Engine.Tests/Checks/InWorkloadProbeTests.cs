@@ -178,6 +178,85 @@ public sealed class InWorkloadProbeTests : IClassFixture<ProbeSandbox>
         Assert.Equal("InstanceIdNotApplicable", notSet.Reason);
     }
 
+    /// <summary>As a user would stop machines: POST {machine}/{deallocate|powerOff}, an ARM long-running operation.</summary>
+    private static Task PowerAsync(EnableWorld w, string machine, string action, params string[] instanceIds) =>
+        w.Arm.PostAsync($"{machine}/{action}", instanceIds.Length == 0 ? null : new JsonObject { ["instanceIds"] = new JsonArray(instanceIds.Select(i => (JsonNode?)i).ToArray()) }, CancellationToken.None);
+
+    [Fact]
+    public async Task Scale_set_with_every_instance_deallocated_is_skipped_with_the_start_command()
+    {
+        var w = await EnableWorld.CreateAsync(_sbx.Host);
+        string reg = RegistryId(w, "probeacr");
+        string vmss = await ScaleSetAsync(w, capacity: 2);
+        await w.AssignAsync(reg, AcrPull, await PrincipalAsync(w, vmss));
+        await PowerAsync(w, vmss, "deallocate");
+        string name = vmss.Split('/').Last();
+
+        var r = await TestAsync(w, vmss, reg);
+        PullCheck c = r["InWorkloadProbe"]!;
+        Assert.True(c.Result == CheckResult.Skipped, Dump(r));
+        Assert.Contains($"none of the 2 instance(s) of scale set {name} is running (0: deallocated, 1: deallocated)", c.Message);
+        Assert.Equal($"Start an instance (az vmss start --resource-group {w.GroupId.Split('/').Last()} --name {name} --instance-ids 0), then run again.", c.Fix);
+        // A stopped scale set says nothing about pull access: the other checks decide.
+        Assert.True(r.CanPull, Dump(r));
+    }
+
+    [Fact]
+    public async Task Scale_set_with_a_stopped_instance_probes_the_first_running_one_and_names_it()
+    {
+        var w = await EnableWorld.CreateAsync(_sbx.Host);
+        string reg = RegistryId(w, "probeacr");
+        string vmss = await ScaleSetAsync(w, capacity: 3);
+        await w.AssignAsync(reg, AcrPull, await PrincipalAsync(w, vmss));
+        await PowerAsync(w, vmss, "deallocate", "0");
+        await PowerAsync(w, vmss + "/virtualMachines/1", "powerOff");
+        string name = vmss.Split('/').Last();
+
+        var host = new RecordingHost();
+        var r = await TestAsync(w, vmss, reg, host: host);
+        PullCheck c = r["InWorkloadProbe"]!;
+        Assert.True(c.Result == CheckResult.Pass, Dump(r));
+        Assert.StartsWith($"Inside {name} instance 2 as ", c.Message);
+        Assert.Contains(host.Verbose, l => l.Contains($"instance 2 is the first running instance of {name}", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task InstanceId_of_a_deallocated_instance_is_skipped_with_the_command_that_starts_it()
+    {
+        var w = await EnableWorld.CreateAsync(_sbx.Host);
+        string reg = RegistryId(w, "probeacr");
+        string vmss = await ScaleSetAsync(w, capacity: 2);
+        await w.AssignAsync(reg, AcrPull, await PrincipalAsync(w, vmss));
+        await PowerAsync(w, vmss, "deallocate", "1");
+        string name = vmss.Split('/').Last(), rg = w.GroupId.Split('/').Last();
+
+        var r = await TestAsync(w, vmss, reg, instanceId: "1");
+        PullCheck c = r["InWorkloadProbe"]!;
+        Assert.True(c.Result == CheckResult.Skipped, Dump(r));
+        Assert.Equal($"Skipped: instance 1 of scale set {name} is not running (deallocated), so Run Command cannot run the probe in it.", c.Message);
+        Assert.Equal($"Start it (az vmss start --resource-group {rg} --name {name} --instance-ids 1), then run again; or pass -InstanceId 0 (running), or leave -InstanceId out.", c.Fix);
+
+        await w.Arm.PostAsync($"{vmss}/virtualMachines/1/start", null, CancellationToken.None);
+        Assert.True((await TestAsync(w, vmss, reg, instanceId: "1"))["InWorkloadProbe"]!.Result == CheckResult.Pass);
+    }
+
+    [Fact]
+    public async Task Deallocated_vm_is_skipped_saying_it_is_not_running_and_how_to_start_it()
+    {
+        var w = await EnableWorld.CreateAsync(_sbx.Host);
+        string reg = RegistryId(w, "probeacr");
+        string vm = await VmWithPullAsync(w, reg);
+        await PowerAsync(w, vm, "deallocate");
+        string name = vm.Split('/').Last();
+
+        var r = await TestAsync(w, vm, reg);
+        PullCheck c = r["InWorkloadProbe"]!;
+        Assert.True(c.Result == CheckResult.Skipped, Dump(r));
+        Assert.Equal($"Skipped: {name} is not running, so Run Command cannot run the probe in it (Azure: The operation requires the VM to be running (or set to run).).", c.Message);
+        Assert.Equal($"Start it (az vm start --resource-group {w.GroupId.Split('/').Last()} --name {name}), then run again.", c.Fix);
+        Assert.True(r.CanPull, Dump(r));
+    }
+
     [Fact]
     public async Task Windows_scale_set_instance_runs_the_PowerShell_probe()
     {

@@ -37,10 +37,12 @@ namespace AcrIdentity.Engine.Checks.Live
         /// <summary>Where Run Command runs: a VM, or one instance of a scale set.</summary>
         private sealed class Machine
         {
-            internal Machine(string path, string display, string? os) => (Path, Display, Os) = (path, display, os);
+            internal Machine(string path, string display, string? os, string startCommand) => (Path, Display, Os, StartCommand) = (path, display, os, startCommand);
             internal string Path { get; }
             internal string Display { get; }
             internal string? Os { get; }
+            /// <summary>The az command that starts it (the fix when Run Command finds it stopped).</summary>
+            internal string StartCommand { get; }
             internal bool Windows => string.Equals(Os, "Windows", StringComparison.OrdinalIgnoreCase);
         }
 
@@ -67,7 +69,8 @@ namespace AcrIdentity.Engine.Checks.Live
             }
             else
             {
-                machine = new Machine(ctx.TargetId!.ToString(), ctx.TargetId.Name, Json.Str(ctx.State?.Resource, "properties", "storageProfile", "osDisk", "osType"));
+                machine = new Machine(ctx.TargetId!.ToString(), ctx.TargetId.Name, Json.Str(ctx.State?.Resource, "properties", "storageProfile", "osDisk", "osType"),
+                    $"az vm start --resource-group {ctx.TargetId.ResourceGroupName} --name {ctx.TargetId.Name}");
             }
 
             string script = (machine.Windows ? PowerShellScript.Value : Script)
@@ -85,6 +88,12 @@ namespace AcrIdentity.Engine.Checks.Live
             {
                 reply = await arm.PostAsync(machine.Path + "/runCommand", body, ct).ConfigureAwait(false);
             }
+            catch (ArmRequestException ex) when (NotRunning(ex))
+            {
+                // Stopped or deallocated after the instance list was read, or a VM (whose power state is not read first).
+                return Skip($"{machine.Display} is not running, so Run Command cannot run the probe in it (Azure: {RegistryReply.Scrub(ex.ArmMessage)}).",
+                    $"Start it ({machine.StartCommand}), then run again.");
+            }
             catch (EngineException ex)
             {
                 string action = scaleSet ? "Microsoft.Compute/virtualMachineScaleSets/virtualMachines/runCommand/action on the scale set" : "Microsoft.Compute/virtualMachines/runCommand/action on the VM";
@@ -93,6 +102,11 @@ namespace AcrIdentity.Engine.Checks.Live
             }
             return Judge(ctx, machine.Display, machine.Windows, reply.Object);
         }
+
+        /// <summary>Compute's refusal of an operation on a machine that is stopped or deallocated.</summary>
+        private static bool NotRunning(ArmRequestException ex) =>
+            string.Equals(ex.ArmCode, "OperationNotAllowed", StringComparison.OrdinalIgnoreCase)
+            && ex.ArmMessage.IndexOf("to be running", StringComparison.OrdinalIgnoreCase) >= 0;
 
         /// <summary>
         /// A scale set runs the probe on one instance: the one asked for (-InstanceId), else the first that is running
@@ -110,6 +124,7 @@ namespace AcrIdentity.Engine.Checks.Live
             IReadOnlyList<JsonObject> instances = await arm.ListAsync(ctx.TargetId + "/virtualMachines?$expand=instanceView", ct).ConfigureAwait(false);
             string Of(JsonObject i) => Json.Str(i, "instanceId") ?? Json.Str(i, "id")?.Split('/').Last() ?? "?";
             string? wanted = ctx.Request.InstanceId?.Trim();
+            string start = $"az vmss start --resource-group {ctx.TargetId.ResourceGroupName} --name {name} --instance-ids ";
             JsonObject? chosen;
             if (wanted != null)
             {
@@ -123,7 +138,10 @@ namespace AcrIdentity.Engine.Checks.Live
                 }
                 if (!Running(chosen, out string state))
                 {
-                    return (null, Skip($"instance {wanted} of {name} is not running ({state}).", "Start the instance, or pick a running one with -InstanceId."));
+                    // Skipped, not Fail: a stopped machine says nothing about whether the identity can pull.
+                    JsonObject? other = instances.FirstOrDefault(i => Running(i, out _));
+                    return (null, Skip($"instance {wanted} of scale set {name} is not running ({state}), so Run Command cannot run the probe in it.",
+                        $"Start it ({start}{wanted}), then run again" + (other == null ? "." : $"; or pass -InstanceId {Of(other)} (running), or leave -InstanceId out.")));
                 }
             }
             else
@@ -136,15 +154,18 @@ namespace AcrIdentity.Engine.Checks.Live
                 chosen = instances.FirstOrDefault(i => Running(i, out _));
                 if (chosen == null)
                 {
-                    return (null, Skip($"none of the {instances.Count} instance(s) of scale set {name} is running.",
-                        $"Start an instance (az vmss start --name {name} --instance-ids {Of(instances[0])}), then run again."));
+                    string states = string.Join(", ", instances.Take(5).Select(i => { Running(i, out string st); return $"{Of(i)}: {st}"; }))
+                        + (instances.Count > 5 ? ", …" : string.Empty);
+                    return (null, Skip($"none of the {instances.Count} instance(s) of scale set {name} is running ({states}), so Run Command has nowhere to run the probe.",
+                        $"Start an instance ({start}{Of(instances[0])}), then run again."));
                 }
+                host.WriteVerbose($"In-workload probe: instance {Of(chosen)} is the first running instance of {name}.");
             }
             string instanceId = Of(chosen);
             host.WriteVerbose($"In-workload probe: scale set {name} has {instances.Count} instance(s); probing instance {instanceId}.");
             string? os = Json.Str(chosen, "properties", "storageProfile", "osDisk", "osType")
                 ?? Json.Str(set, "properties", "virtualMachineProfile", "storageProfile", "osDisk", "osType");
-            return (new Machine($"{ctx.TargetId}/virtualMachines/{Uri.EscapeDataString(instanceId)}", $"{name} instance {instanceId}", os), null);
+            return (new Machine($"{ctx.TargetId}/virtualMachines/{Uri.EscapeDataString(instanceId)}", $"{name} instance {instanceId}", os, start + instanceId), null);
         }
 
         /// <summary>Provisioned and, when ARM gave the instance view, powered on.</summary>
@@ -153,10 +174,10 @@ namespace AcrIdentity.Engine.Checks.Live
             string provisioning = Json.Str(instance, "properties", "provisioningState") ?? "Succeeded";
             var codes = (Json.Arr(instance, "properties", "instanceView", "statuses") ?? new JsonArray())
                 .OfType<JsonObject>().Select(s => Json.Str(s, "code") ?? string.Empty).ToList();
-            string? power = codes.FirstOrDefault(c => c.StartsWith("PowerState/", StringComparison.OrdinalIgnoreCase));
-            state = power ?? "ProvisioningState/" + provisioning;
-            return string.Equals(provisioning, "Succeeded", StringComparison.OrdinalIgnoreCase)
-                && (power == null || string.Equals(power, "PowerState/running", StringComparison.OrdinalIgnoreCase));
+            string? power = codes.FirstOrDefault(c => c.StartsWith("PowerState/", StringComparison.OrdinalIgnoreCase))?.Substring("PowerState/".Length);
+            bool provisioned = string.Equals(provisioning, "Succeeded", StringComparison.OrdinalIgnoreCase);
+            state = !provisioned ? "provisioning " + provisioning : power ?? "running";
+            return provisioned && (power == null || string.Equals(power, "running", StringComparison.OrdinalIgnoreCase));
         }
 
         /// <summary>
