@@ -85,9 +85,10 @@ public sealed class TestAccessSandbox : IAsyncLifetime
         ["properties"] = JsonNode.Parse(properties), ["images"] = new JsonArray("aci-helloworld:v1", "hello-world:v1"),
     };
 
-    private static JsonObject ScaleSet(string name, int capacity, string os) => new()
+    private static JsonObject ScaleSet(string name, int capacity, string os, string? powerState = null) => new()
     {
         ["type"] = "vmss", ["name"] = name, ["identity"] = new JsonObject { ["type"] = "SystemAssigned" },
+        ["powerState"] = powerState == null ? null : JsonNode.Parse(powerState),
         ["sku"] = new JsonObject { ["name"] = "Standard_D2s_v3", ["tier"] = "Standard", ["capacity"] = capacity },
         ["properties"] = new JsonObject
         {
@@ -113,6 +114,10 @@ public sealed class TestAccessSandbox : IAsyncLifetime
         live.Add(ScaleSet("liveProbeVmss", 2, "Linux"));
         live.Add(ScaleSet("liveNoPullVmss", 1, "Linux"));
         live.Add(ScaleSet("liveEmptyVmss", 0, "Linux"));
+        // Stopped machines (scenario powerState): every instance deallocated, the first one only, a deallocated VM.
+        live.Add(ScaleSet("liveColdVmss", 2, "Linux", "\"deallocated\""));
+        live.Add(ScaleSet("liveHalfVmss", 2, "Linux", """{"0":"deallocated"}"""));
+        live.Add(JsonNode.Parse("""{"type":"vm","name":"liveOffVm","powerState":"deallocated","identity":{"type":"SystemAssigned"},"properties":{"hardwareProfile":{"vmSize":"Standard_D2s_v3"}}}""")!);
         live.Add(JsonNode.Parse("""{"type":"vm","name":"liveWinVm","identity":{"type":"SystemAssigned"},"properties":{"hardwareProfile":{"vmSize":"Standard_D2s_v3"},"storageProfile":{"osDisk":{"osType":"Windows"}}}}""")!);
         live.Add(JsonNode.Parse("""{"type":"vm","name":"liveWinNoPullVm","identity":{"type":"SystemAssigned"},"properties":{"hardwareProfile":{"vmSize":"Standard_D2s_v3"},"storageProfile":{"osDisk":{"osType":"Windows"}}}}""")!);
         live.Add(JsonNode.Parse("""{"type":"webApp","name":"liveUamiApp","kind":"app,linux,container","identity":{"type":"UserAssigned","userAssignedIdentities":["liveUami"]},"siteConfig":{"linuxFxVersion":"DOCKER|liveacr.azurecr.io/aci-helloworld:v1"}}""")!);
@@ -121,6 +126,7 @@ public sealed class TestAccessSandbox : IAsyncLifetime
             JsonNode.Parse("""{"principal":"liveUami","role":"AcrPull","scope":"/subscriptions/{subscriptionId}/resourceGroups/live/providers/Microsoft.ContainerRegistry/registries/liveacr"}""")!,
             JsonNode.Parse("""{"principal":"liveProbeVm","role":"AcrPull","scope":"/subscriptions/{subscriptionId}/resourceGroups/live/providers/Microsoft.ContainerRegistry/registries/liveacr"}""")!,
             JsonNode.Parse("""{"principal":"liveProbeVmss","role":"AcrPull","scope":"/subscriptions/{subscriptionId}/resourceGroups/live/providers/Microsoft.ContainerRegistry/registries/liveacr"}""")!,
+            JsonNode.Parse("""{"principal":"liveHalfVmss","role":"AcrPull","scope":"/subscriptions/{subscriptionId}/resourceGroups/live/providers/Microsoft.ContainerRegistry/registries/liveacr"}""")!,
             JsonNode.Parse("""{"principal":"liveWinVm","role":"AcrPull","scope":"/subscriptions/{subscriptionId}/resourceGroups/live/providers/Microsoft.ContainerRegistry/registries/liveacr"}""")!,
         };
         foreach (var c in LiveCases)
