@@ -105,6 +105,27 @@ expect_eq "vm identity type" "$(az vm identity show -g "$rg" -n myDockerVM --que
 expect_eq "vm user-assigned identity" \
   "$(az vm identity show -g "$rg" -n myDockerVM --query "keys(userAssignedIdentities) | [0]" -o tsv)" "$uami_id"
 
+# Power state: what Test-AcrPullAccess -InWorkload reads, and Run Command's refusal of a machine that is not running.
+power() { python3 -c 'import json,sys; print(" ".join(s["code"] for v in json.load(sys.stdin) for s in (v.get("statuses") or []) if s["code"].startswith("PowerState/")))'; }
+step "az vm deallocate / run-command invoke (refused) / start"
+az vm deallocate -g "$rg" -n myDockerVM >/dev/null
+expect_eq "vm power state" "$(az vm get-instance-view -g "$rg" -n myDockerVM --query "instanceView.statuses[?starts_with(code,'PowerState/')].code | [0]" -o tsv)" "PowerState/deallocated"
+if "$az_bin" vm run-command invoke -g "$rg" -n myDockerVM --command-id RunShellScript --scripts "echo hi" >/dev/null 2>"$work/run.err"; then
+  fail "run-command on a deallocated VM succeeded"
+fi
+grep -q "OperationNotAllowed" "$work/run.err" || fail "run-command on a deallocated VM: $(cat "$work/run.err")"
+echo "   ok: run-command refused: OperationNotAllowed"
+az vm start -g "$rg" -n myDockerVM >/dev/null
+expect_eq "vm power state after start" "$(az vm get-instance-view -g "$rg" -n myDockerVM --query "instanceView.statuses[?starts_with(code,'PowerState/')].code | [0]" -o tsv)" "PowerState/running"
+
+step "az vmss deallocate --instance-ids 1 / stop / start"
+az vmss deallocate -g "$rg" -n myScaleSet --instance-ids 1 >/dev/null
+expect_eq "instances after deallocating 1" "$(az vmss get-instance-view -g "$rg" -n myScaleSet --instance-id '*' -o json | power)" "PowerState/running PowerState/deallocated"
+az vmss stop -g "$rg" -n myScaleSet --instance-ids 0 1 >/dev/null
+expect_eq "instances after stop 0 1" "$(az vmss get-instance-view -g "$rg" -n myScaleSet --instance-id '*' -o json | power)" "PowerState/stopped PowerState/deallocated"
+az vmss start -g "$rg" -n myScaleSet >/dev/null
+expect_eq "instances after start" "$(az vmss get-instance-view -g "$rg" -n myScaleSet --instance-id '*' -o json | power)" "PowerState/running PowerState/running"
+
 step "az acr login --expose-token (operator)"
 token_json="$(az acr login --name myContainerRegistry --expose-token -o json)"
 expect_eq "expose-token login server" "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["loginServer"])' <<<"$token_json")" "$login_server"
