@@ -76,44 +76,39 @@ public sealed class TestAccessInWorkloadTests
         AssertStoppedAtScopedToken(Probe(_s.Id("live", "Microsoft.Compute/virtualMachineScaleSets", "liveNoPullVmss")), "liveNoPullVmss instance 0");
     }
 
-    [Fact]
-    public void InWorkload_on_a_scale_set_without_instances_is_skipped_with_the_fix()
+    /// <summary>The probe could not run in the machine: Skipped, saying why, with the command that fixes it.</summary>
+    private void AssertSkipped(string type, string name, string? instanceId, string message, string fix)
     {
-        var c = Probe(_s.Id("live", "Microsoft.Compute/virtualMachineScaleSets", "liveEmptyVmss"));
+        var c = Probe(_s.Id("live", "Microsoft.Compute/" + type, name), instanceId);
         Assert.Equal("Skipped", c.Result);
-        Assert.Contains("scale set liveEmptyVmss has no instances", c.Message);
-        Assert.Contains("az vmss scale --name liveEmptyVmss --new-capacity 1", c.Fix);
+        Assert.Contains(message, c.Message);
+        Assert.Contains(fix, c.Fix);
     }
 
     [Fact]
-    public void InWorkload_on_a_scale_set_with_every_instance_deallocated_is_skipped_with_az_vmss_start()
-    {
-        var c = Probe(_s.Id("live", "Microsoft.Compute/virtualMachineScaleSets", "liveColdVmss"));
-        Assert.Equal("Skipped", c.Result);
-        Assert.Contains("none of the 2 instance(s) of scale set liveColdVmss is running (0: deallocated, 1: deallocated)", c.Message);
-        Assert.Equal("Start an instance (az vmss start --resource-group live --name liveColdVmss --instance-ids 0), then run again.", c.Fix);
-    }
+    public void InWorkload_on_a_scale_set_without_instances_is_skipped_with_the_fix() =>
+        AssertSkipped("virtualMachineScaleSets", "liveEmptyVmss", null, "scale set liveEmptyVmss has no instances", "az vmss scale --name liveEmptyVmss --new-capacity 1");
+
+    [Fact]
+    public void InWorkload_on_a_scale_set_with_every_instance_deallocated_is_skipped_with_az_vmss_start() =>
+        AssertSkipped("virtualMachineScaleSets", "liveColdVmss", null,
+            "none of the 2 instance(s) of scale set liveColdVmss is running (0: deallocated, 1: deallocated)",
+            "Start an instance (az vmss start --resource-group live --name liveColdVmss --instance-ids 0), then run again.");
 
     [Fact]
     public void InWorkload_on_a_scale_set_probes_a_running_instance_past_a_stopped_one_and_InstanceId_of_the_stopped_one_is_skipped()
     {
-        string vmss = _s.Id("live", "Microsoft.Compute/virtualMachineScaleSets", "liveHalfVmss");
-        AssertPulled(Probe(vmss), "liveHalfVmss instance 1");
-
-        var c = Probe(vmss, "0");
-        Assert.Equal("Skipped", c.Result);
-        Assert.Equal("Skipped: instance 0 of scale set liveHalfVmss is not running (deallocated), so Run Command cannot run the probe in it.", c.Message);
-        Assert.Equal("Start it (az vmss start --resource-group live --name liveHalfVmss --instance-ids 0), then run again; or pass -InstanceId 1 (running), or leave -InstanceId out.", c.Fix);
+        AssertPulled(Probe(_s.Id("live", "Microsoft.Compute/virtualMachineScaleSets", "liveHalfVmss")), "liveHalfVmss instance 1");
+        AssertSkipped("virtualMachineScaleSets", "liveHalfVmss", "0",
+            "Skipped: instance 0 of scale set liveHalfVmss is not running (deallocated), so Run Command cannot run the probe in it.",
+            "Start it (az vmss start --resource-group live --name liveHalfVmss --instance-ids 0), then run again; or pass -InstanceId 1 (running), or leave -InstanceId out.");
     }
 
     [Fact]
-    public void InWorkload_on_a_deallocated_vm_is_skipped_saying_it_is_not_running_and_how_to_start_it()
-    {
-        var c = Probe(_s.Id("live", "Microsoft.Compute/virtualMachines", "liveOffVm"));
-        Assert.Equal("Skipped", c.Result);
-        Assert.StartsWith("Skipped: liveOffVm is not running, so Run Command cannot run the probe in it (Azure: The operation requires the VM to be running", c.Message);
-        Assert.Equal("Start it (az vm start --resource-group live --name liveOffVm), then run again.", c.Fix);
-    }
+    public void InWorkload_on_a_deallocated_vm_is_skipped_saying_it_is_not_running_and_how_to_start_it() =>
+        AssertSkipped("virtualMachines", "liveOffVm", null,
+            "Skipped: liveOffVm is not running, so Run Command cannot run the probe in it (Azure: The operation requires the VM to be running",
+            "Start it (az vm start --resource-group live --name liveOffVm), then run again.");
 
     [Fact]
     public void InWorkload_on_a_Windows_vm_runs_the_PowerShell_probe()
