@@ -124,8 +124,11 @@ public sealed class TestAccessInWorkloadTests
         var without = _s.Ps.Run("Test-AcrPullAccess -ResourceId $args[0] -InstanceId 0", vmss);
         Assert.StartsWith("Test-AcrPullAccess.InstanceIdWithoutInWorkload", without.Terminating?.FullyQualifiedErrorId);
 
-        var bad = _s.Ps.Run("Test-AcrPullAccess -ResourceId $args[0] -InWorkload -InstanceId '0;rm'", vmss);
-        Assert.StartsWith("Test-AcrPullAccess.InvalidInstanceId", bad.Terminating?.FullyQualifiedErrorId);
+        foreach (string instance in new[] { "'0;rm'", "'  '" })
+        {
+            var bad = _s.Ps.Run("Test-AcrPullAccess -ResourceId $args[0] -InWorkload -InstanceId " + instance, vmss);
+            Assert.StartsWith("Test-AcrPullAccess.InvalidInstanceId", bad.Terminating?.FullyQualifiedErrorId);
+        }
 
         var vm = _s.Ps.Run("Test-AcrPullAccess -ResourceId $args[0] -Image aci-helloworld:v1 -InWorkload -InstanceId 0",
             _s.Id("live", "Microsoft.Compute/virtualMachines", "liveProbeVm"));

@@ -82,7 +82,7 @@ namespace AcrIdentity.Commands
                     "Add -InWorkload, or leave out -InstanceId.");
             }
             // It becomes part of an ARM path: instance IDs are digits (Uniform) or VM names.
-            if (InstanceId is not null && !InstanceId.Trim().All(c => char.IsLetterOrDigit(c) || c == '-' || c == '_'))
+            if (InstanceId is not null && (InstanceId.Trim().Length == 0 || !InstanceId.Trim().All(c => char.IsLetterOrDigit(c) || c == '-' || c == '_')))
             {
                 ThrowInvalidArgument("InvalidInstanceId", $"'{InstanceId}' is not a scale set instance ID (for example 0 or 3).",
                     "Pass an instance ID as Get-AzVmssVM shows it (InstanceId), or leave out -InstanceId to probe the first running instance.");

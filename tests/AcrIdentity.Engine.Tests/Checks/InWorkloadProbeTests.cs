@@ -70,10 +70,11 @@ public sealed class InWorkloadProbeTests : IClassFixture<ProbeSandbox>
     private string RegistryId(EnableWorld w, string name) =>
         $"/subscriptions/{w.SubscriptionId}/resourceGroups/probe/providers/Microsoft.ContainerRegistry/registries/{name}";
 
-    private async Task<PullAccessReport> TestAsync(EnableWorld w, string vm, string registry, bool inWorkload = true, string? instanceId = null, RecordingHost? host = null)
+    private async Task<PullAccessReport> TestAsync(EnableWorld w, string vm, string registry, bool inWorkload = true, string? instanceId = null, RecordingHost? host = null,
+        string image = "aci-helloworld:v1")
     {
         var reports = await new PullAccessTester(w.Context, host ?? new RecordingHost())
-            .TestAsync(new PullAccessRequest { ResourceId = vm, Registry = registry, Image = "aci-helloworld:v1", InWorkload = inWorkload, InstanceId = instanceId }, CancellationToken.None);
+            .TestAsync(new PullAccessRequest { ResourceId = vm, Registry = registry, Image = image, InWorkload = inWorkload, InstanceId = instanceId }, CancellationToken.None);
         var r = Assert.Single(reports);
         Assert.Equal(PullAccessTester.CheckIds, r.Checks.Select(c => c.Id));
         Assert.DoesNotContain(r.Checks, c => (c.Message + c.Fix).Contains("eyJ", StringComparison.Ordinal));
@@ -290,6 +291,19 @@ public sealed class InWorkloadProbeTests : IClassFixture<ProbeSandbox>
         PullCheck fail = StoppedAtScopedToken(await TestAsync(w, vm, reg));
         Assert.Contains("imds → exchange ok", fail.Message);
         Assert.Contains("aci-helloworld", fail.Fix);
+    }
+
+    [Fact]
+    public async Task Underscores_in_repository_and_tag_reach_the_registry()
+    {
+        var w = await EnableWorld.CreateAsync(_sbx.Host);
+        string reg = RegistryId(w, "probeacr");
+        string vm = await VmWithPullAsync(w, reg);
+
+        // Not pushed: the probe runs all the way to the manifest, which the registry does not have.
+        PullCheck c = (await TestAsync(w, vm, reg, image: "my_app:v1_2"))["InWorkloadProbe"]!;
+        Assert.Equal(CheckResult.Fail, c.Result);
+        Assert.Contains("then HEAD manifest my_app:v1_2 answered 404", c.Message);
     }
 
     [Fact]

@@ -32,7 +32,7 @@ namespace AcrIdentity.Engine.Checks.Live
         internal static PullCheck NotAsked() => Skip("the in-workload probe runs only with -InWorkload (VMs and scale sets).");
 
         // Values are pasted into the scripts between single quotes: allow only what registries and IDs use.
-        private static readonly Regex Safe = new Regex(@"^[A-Za-z0-9._:/@+\-]*$", RegexOptions.CultureInvariant);
+        private static readonly Regex Safe = new Regex(@"^[A-Za-z0-9._:/@+\-_]*$", RegexOptions.CultureInvariant);
 
         /// <summary>Where Run Command runs: a VM, or one instance of a scale set.</summary>
         private sealed class Machine
