@@ -29,6 +29,13 @@ namespace AcrIdentity.Engine.Audit
         internal bool Denied { get; }
     }
 
+    /// <summary>What a directory learned about tenants, kept across the inputs of one command.</summary>
+    internal sealed class DirectoryState
+    {
+        internal string? DirectoryTenant { get; set; }
+        internal Dictionary<string, string?> SubscriptionTenants { get; } = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+    }
+
     /// <summary>A principal as Entra ID knows it.</summary>
     internal sealed class DirectoryEntry
     {
@@ -65,14 +72,14 @@ namespace AcrIdentity.Engine.Audit
         private readonly IEngineHost _host;
         private readonly ArmGateway _arm;
         private HttpPipeline? _pipeline;
-        private string? _directoryTenant;
-        private readonly Dictionary<string, string?> _subscriptionTenants = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        private readonly DirectoryState _state;
 
-        internal EntraDirectory(ModuleContext context, IEngineHost host)
+        internal EntraDirectory(ModuleContext context, IEngineHost host, DirectoryState? state = null)
         {
             _context = context;
             _host = host;
             _arm = context.CreateGateway(host);
+            _state = state ?? new DirectoryState();
         }
 
         /// <summary>The principals found, by ID (case-insensitive). Throws DirectoryUnavailableException when Graph cannot answer.</summary>
@@ -105,13 +112,13 @@ namespace AcrIdentity.Engine.Audit
         /// </summary>
         internal async Task<bool> HoldsPrincipalsOfAsync(string subscriptionId, CancellationToken ct)
         {
-            if (_directoryTenant == null)
+            if (_state.DirectoryTenant == null)
             {
                 var org = await ValueAsync(RequestMethod.Get, "v1.0/organization?$select=id", null, ct).ConfigureAwait(false);
-                _directoryTenant = Json.Str(org.FirstOrDefault(), "id")
+                _state.DirectoryTenant = Json.Str(org.FirstOrDefault(), "id")
                     ?? throw new DirectoryUnavailableException("Microsoft Graph named no organization for the caller");
             }
-            if (!_subscriptionTenants.TryGetValue(subscriptionId, out string? tenant))
+            if (!_state.SubscriptionTenants.TryGetValue(subscriptionId, out string? tenant))
             {
                 try
                 {
@@ -122,12 +129,12 @@ namespace AcrIdentity.Engine.Audit
                     _host.WriteVerbose($"Subscription {subscriptionId}'s tenant is unknown ({ex.Status}): its principals are not looked up in Entra ID.");
                     tenant = null;
                 }
-                _subscriptionTenants[subscriptionId] = tenant;
+                _state.SubscriptionTenants[subscriptionId] = tenant;
             }
-            bool holds = string.Equals(tenant, _directoryTenant, StringComparison.OrdinalIgnoreCase);
+            bool holds = string.Equals(tenant, _state.DirectoryTenant, StringComparison.OrdinalIgnoreCase);
             if (!holds && tenant != null)
             {
-                _host.WriteVerbose($"Subscription {subscriptionId} belongs to tenant {tenant}, not {_directoryTenant}: its principals live in that tenant's directory.");
+                _host.WriteVerbose($"Subscription {subscriptionId} belongs to tenant {tenant}, not {_state.DirectoryTenant}: its principals live in that tenant's directory.");
             }
             return holds;
         }

@@ -54,21 +54,20 @@ namespace AcrIdentity.Engine.Checks
         private readonly IdentityResolver _identities;
         private readonly PermissionEvaluator _permissions;
         private readonly EntraDirectory _directory;
-        // Asked once per command: after a refusal the rest of the pipeline uses the ARM-based guess without retrying.
-        private bool _directoryAvailable = true;
-        private readonly Dictionary<string, bool> _principalExists = new Dictionary<string, bool>(StringComparer.OrdinalIgnoreCase);
-        private readonly Dictionary<string, HashSet<string>> _principalsBySubscription = new Dictionary<string, HashSet<string>>(StringComparer.OrdinalIgnoreCase);
+        private readonly PullAccessCache _cache;
 
-        public PullAccessTester(ModuleContext context, IEngineHost host)
+        /// <param name="cache">Shared by the inputs of one command; null for none.</param>
+        public PullAccessTester(ModuleContext context, IEngineHost host, PullAccessCache? cache = null)
         {
             if (context == null) throw new ArgumentNullException(nameof(context));
             _host = host ?? throw new ArgumentNullException(nameof(host));
+            _cache = cache ?? new PullAccessCache();
             _arm = context.CreateGateway(host);
             _armAudience = context.Cloud.ArmAudience;
-            _registries = new RegistryResolver(_arm, host, context.SubscriptionId);
-            _identities = new IdentityResolver(_arm, host, context.SubscriptionId);
+            _registries = new RegistryResolver(_arm, host, context.SubscriptionId, _cache.Registries);
+            _identities = new IdentityResolver(_arm, host, context.SubscriptionId, _cache.Identities);
             _permissions = new PermissionEvaluator(_arm);
-            _directory = new EntraDirectory(context, host);
+            _directory = new EntraDirectory(context, host, _cache.Directory);
         }
 
         /// <summary>One report per target (the site and each slot with IncludeSlots), or one for a bare identity.</summary>
@@ -196,7 +195,7 @@ namespace AcrIdentity.Engine.Checks
             var others = ctx.AllGrants.Where(g => g.GrantsPullSomehow && g.IsDirectoryPrincipal && !string.Equals(g.PrincipalId, ctx.Identity?.PrincipalId, StringComparison.OrdinalIgnoreCase))
                 .Select(g => g.PrincipalId).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
             if (others.Count == 0) return;
-            if (_directoryAvailable)
+            if (_cache.DirectoryAvailable)
             {
                 try
                 {
@@ -206,21 +205,22 @@ namespace AcrIdentity.Engine.Checks
                         ctx.OtherTenant = true;
                         return;
                     }
-                    // One Graph call answers which principals exist, wherever their identities live; the next slot
-                    // tested against the same registry asks only about principals not seen yet.
-                    var unseen = others.Where(p => !_principalExists.ContainsKey(p)).ToList();
+                    // One Graph call answers which principals exist, wherever their identities live. It asks about every
+                    // pull principal of the registry, this target's too, so the command's later targets ask nothing more.
+                    var unseen = ctx.AllGrants.Where(g => g.GrantsPullSomehow && g.IsDirectoryPrincipal).Select(g => g.PrincipalId)
+                        .Distinct(StringComparer.OrdinalIgnoreCase).Where(p => !_cache.PrincipalExists.ContainsKey(p)).ToList();
                     if (unseen.Count > 0)
                     {
                         var found = await _directory.LookUpAsync(unseen, ct).ConfigureAwait(false);
-                        foreach (string p in unseen) _principalExists[p] = found.ContainsKey(p);
+                        foreach (string p in unseen) _cache.PrincipalExists[p] = found.ContainsKey(p);
                     }
-                    foreach (string p in others.Where(p => _principalExists[p])) ctx.KnownPrincipals.Add(p);
+                    foreach (string p in others.Where(p => _cache.PrincipalExists[p])) ctx.KnownPrincipals.Add(p);
                     ctx.DirectoryChecked = true;
                     return;
                 }
                 catch (DirectoryUnavailableException ex)
                 {
-                    _directoryAvailable = false;
+                    _cache.DirectoryAvailable = false;
                     // Verbose, not a warning: every target of a pipeline would repeat it, and the check's own text says it guesses.
                     _host.WriteVerbose($"Entra ID could not be asked which principals exist ({ex.Message}): the OrphanedAssignments check guesses from the managed identities you can see." +
                         (ex.Denied ? " Reading the directory (Directory.Read.All) makes it exact." : string.Empty));
@@ -307,20 +307,18 @@ namespace AcrIdentity.Engine.Checks
             ctx.Image = parsed.FirstOrDefault(i => string.Equals(i.Host, login, StringComparison.OrdinalIgnoreCase)) ?? parsed.FirstOrDefault();
         }
 
-        private List<string>? _subscriptions;
-
         private async Task<List<string>> SubscriptionsAsync(CancellationToken ct)
         {
-            if (_subscriptions != null) return _subscriptions;
-            _subscriptions = (await _arm.ListAsync("/subscriptions", ct).ConfigureAwait(false))
+            if (_cache.Subscriptions != null) return _cache.Subscriptions;
+            _cache.Subscriptions = (await _arm.ListAsync("/subscriptions", ct).ConfigureAwait(false))
                 .Select(x => Json.Str(x, "subscriptionId")).Where(x => !string.IsNullOrEmpty(x)).Select(x => x!).ToList();
-            return _subscriptions;
+            return _cache.Subscriptions;
         }
 
         /// <summary>Principal IDs of every managed identity in a subscription: system-assigned ones and user-assigned identities.</summary>
         private async Task<HashSet<string>> ManagedPrincipalsAsync(string subscriptionId, CancellationToken ct)
         {
-            if (_principalsBySubscription.TryGetValue(subscriptionId, out HashSet<string>? known)) return known;
+            if (_cache.PrincipalsBySubscription.TryGetValue(subscriptionId, out HashSet<string>? known)) return known;
             known = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
             foreach (JsonObject r in await _arm.ListAsync($"/subscriptions/{subscriptionId}/resources", ct).ConfigureAwait(false))
             {
@@ -333,7 +331,7 @@ namespace AcrIdentity.Engine.Checks
             {
                 if (Json.Str(mi, "properties", "principalId") is string p) known.Add(p);
             }
-            _principalsBySubscription[subscriptionId] = known;
+            _cache.PrincipalsBySubscription[subscriptionId] = known;
             return known;
         }
     }

@@ -72,6 +72,9 @@ namespace AcrIdentity.Commands
         [Parameter]
         public SwitchParameter Quiet { get; set; }
 
+        // What the first input resolved (registries, identities, subscriptions, which principals exist) serves the rest of the pipeline.
+        private readonly PullAccessCache _cache = new PullAccessCache();
+
         protected override void BeginProcessing()
         {
             base.BeginProcessing();
@@ -107,7 +110,7 @@ namespace AcrIdentity.Commands
             };
 
             IReadOnlyList<PullAccessReport>? reports = RunInContext(bridge, (context, host, ct) =>
-                new PullAccessTester(context, host).TestAsync(request, ct), terminating: false);
+                new PullAccessTester(context, host, _cache).TestAsync(request, ct), terminating: false);
 
             if (Quiet.IsPresent)
             {

@@ -266,6 +266,39 @@ public sealed class PullAccessMatrixTests
         }
     }
 
+    [Fact]
+    public async Task A_pipeline_of_targets_resolves_the_registry_and_asks_entra_once()
+    {
+        var w = await WorldAsync();
+        var (reg, login) = await RegistryAsync(w);
+        string name = reg.Split('/').Last();
+        var apps = new List<string>();
+        for (int i = 0; i < 3; i++) apps.Add((await HealthyWebAppAsync(w, login, reg)).App);
+        var pipeline = _sbx.Host.World.AddServicePrincipal(EnableWorld.Unique("ci-pipeline"));
+        await w.AssignAsync(reg, AcrPull, pipeline.ObjectId);
+
+        async Task<(int RegistryLists, int Lookups)> RunAsync(PullAccessCache? cache)
+        {
+            _sbx.Host.Requests.Clear();
+            foreach (string app in apps)
+            {
+                // A new tester per input, as the cmdlet makes one per pipeline record.
+                var r = Assert.Single(await new PullAccessTester(w.Context, new RecordingHost(), cache)
+                    .TestAsync(new PullAccessRequest { ResourceId = app, Registry = name }, CancellationToken.None));
+                Assert.True(r.CanPull, Dump(r));
+                Assert.Equal(CheckResult.Pass, r["OrphanedAssignments"]!.Result);
+            }
+            var log = _sbx.Host.Requests.Entries;
+            return (log.Count(e => e.Method == "GET" && e.PathAndQuery.Contains("/providers/Microsoft.ContainerRegistry/registries?", StringComparison.OrdinalIgnoreCase)),
+                    log.Count(e => e.PathAndQuery.Contains("/directoryObjects/getByIds", StringComparison.Ordinal)));
+        }
+
+        var alone = await RunAsync(null);
+        var shared = await RunAsync(new PullAccessCache());
+        Assert.Equal((3, 3), alone);
+        Assert.Equal((1, 1), shared);
+    }
+
     /// <summary>Re-PUTs a container group with a user-assigned identity attached (its PATCH takes only tags).</summary>
     private static async Task AttachAsync(EnableWorld w, string groupId, string identityId)
     {
