@@ -23,17 +23,32 @@ public sealed class Behaviours
     public TimeSpan LroDurationFor(string? kind) =>
         kind is null ? TimeSpan.Zero : LroDurations.TryGetValue(kind, out var d) ? d : LroDuration;
 
-    public Throttling Throttling { get; } = new();
+    public Throttling Throttling { get; private set; } = new();
     public FaultInjector Faults { get; } = new();
 
     /// <summary>Resource Graph per-caller quota: queries per 5 s window (x-ms-user-quota-* headers); 429 when
     /// exceeded and <see cref="ArgThrottlingEnabled"/>.</summary>
-    public int ArgQuotaPerWindow { get; set; } = 15;
+    public const int DefaultArgQuotaPerWindow = 15;
+    public int ArgQuotaPerWindow { get; set; } = DefaultArgQuotaPerWindow;
     public bool ArgThrottlingEnabled { get; set; }
 
     /// <summary>Callers (object IDs, or "*" for everyone) to whom Microsoft Graph refuses directory reads with 403
     /// Authorization_RequestDenied, as to an identity without Directory.Read.All. Null: nobody. Replace, don't mutate.</summary>
     public IReadOnlyCollection<string>? GraphDirectoryReadDenied { get; set; }
+
+    /// <summary>Every switch back to its default (what a test sharing one sandbox does between cases).</summary>
+    public void Reset()
+    {
+        ReplicationDelay = TimeSpan.Zero;
+        Latency = TimeSpan.Zero;
+        LroDuration = TimeSpan.Zero;
+        LroDurations.Clear();
+        Throttling = new Throttling();
+        Faults.Clear();
+        ArgQuotaPerWindow = DefaultArgQuotaPerWindow;
+        ArgThrottlingEnabled = false;
+        GraphDirectoryReadDenied = null;
+    }
 
     public bool IsGraphDirectoryReadDenied(string callerObjectId) =>
         GraphDirectoryReadDenied is { } denied

@@ -22,16 +22,7 @@ public sealed class EnableResilienceTests : IDisposable
 
     public void Dispose() => Reset();
 
-    private void Reset()
-    {
-        var b = _sbx.Host.Behaviours;
-        b.Faults.Clear();
-        b.Throttling.Enabled = false;
-        b.Throttling.Reset();
-        b.ReplicationDelay = TimeSpan.Zero;
-        b.LroDuration = TimeSpan.Zero;
-        b.LroDurations.Clear();
-    }
+    private void Reset() => _sbx.Host.Behaviours.Reset();
 
     private static async Task AssertConfiguredWebAppAsync(EnableWorld w, string app, string registryId)
     {

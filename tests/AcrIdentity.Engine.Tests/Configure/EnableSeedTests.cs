@@ -22,16 +22,7 @@ public sealed class EnableSeedTests : IDisposable
 
     public void Dispose() => Reset();
 
-    private void Reset()
-    {
-        var b = _sbx.Host.Behaviours;
-        b.Faults.Clear();
-        b.Throttling.Enabled = false;
-        b.Throttling.Reset();
-        b.ReplicationDelay = TimeSpan.Zero;
-        b.LroDuration = TimeSpan.Zero;
-        b.LroDurations.Clear();
-    }
+    private void Reset() => _sbx.Host.Behaviours.Reset();
 
     private const string AcrPullDefinition = "7f951dda-4ed3-4680-a7ca-43fe172d538d";
 

@@ -28,18 +28,7 @@ public sealed class ArmGatewayTests : IDisposable
         _env.Dispose();
     }
 
-    private void Reset()
-    {
-        var b = _sbx.Host.Behaviours;
-        b.Faults.Clear();
-        b.Throttling.Enabled = false;
-        b.Throttling.Reset();
-        b.Latency = TimeSpan.Zero;
-        b.LroDuration = TimeSpan.Zero;
-        b.LroDurations.Clear();
-        b.ArgThrottlingEnabled = false;
-        b.ArgQuotaPerWindow = 15;
-    }
+    private void Reset() => _sbx.Host.Behaviours.Reset();
 
     private async Task<ModuleContext> ConnectAsync(EngineOptions? options = null, string? applicationId = null, string? secret = null)
     {
