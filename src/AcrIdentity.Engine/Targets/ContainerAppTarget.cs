@@ -35,7 +35,7 @@ namespace AcrIdentity.Engine.Targets
 
         internal override PullConfigCheck CheckPullConfig(TargetState state, PullIdentity want, RegistryInfo registry)
         {
-            JsonObject? entry = Registries(state.Resource).FirstOrDefault(r => string.Equals(Json.Str(r, "server"), registry.LoginServer, StringComparison.OrdinalIgnoreCase));
+            JsonObject? entry = Registries(state.Resource).FirstOrDefault(r => IsEntryFor(r, registry));
             string? identity = Json.Str(entry, "identity");
             string current = entry == null ? $"no registry entry for {registry.LoginServer}" :
                 identity != null ? $"{registry.LoginServer} with identity {identity}" : $"{registry.LoginServer} with username {Json.Str(entry, "username")}";
@@ -50,7 +50,7 @@ namespace AcrIdentity.Engine.Targets
             bool found = false;
             foreach (JsonObject entry in Registries(state.Resource))
             {
-                if (!found && string.Equals(Json.Str(entry, "server"), registry.LoginServer, StringComparison.OrdinalIgnoreCase))
+                if (!found && IsEntryFor(entry, registry))
                 {
                     found = true;
                     list.Add(new JsonObject { ["server"] = Json.Str(entry, "server"), ["identity"] = IdentityValue(want) });
@@ -66,7 +66,7 @@ namespace AcrIdentity.Engine.Targets
         }
 
         private static JsonObject? IdentityEntry(JsonNode? resource, RegistryInfo registry) =>
-            Registries(resource).FirstOrDefault(r => string.Equals(Json.Str(r, "server"), registry.LoginServer, StringComparison.OrdinalIgnoreCase) && !string.IsNullOrEmpty(Json.Str(r, "identity")));
+            Registries(resource).FirstOrDefault(r => IsIdentityEntryFor(r, registry));
 
         internal override PullConfigCheck CheckPullOff(TargetState state, RegistryInfo registry)
         {
@@ -80,7 +80,7 @@ namespace AcrIdentity.Engine.Targets
             var list = new JsonArray();
             foreach (JsonObject entry in Registries(state.Resource))
             {
-                bool ours = string.Equals(Json.Str(entry, "server"), registry.LoginServer, StringComparison.OrdinalIgnoreCase) && !string.IsNullOrEmpty(Json.Str(entry, "identity"));
+                bool ours = IsIdentityEntryFor(entry, registry);
                 if (!ours) list.Add(Json.Clone(entry));
             }
             var body = new JsonObject { ["properties"] = new JsonObject { ["configuration"] = new JsonObject { ["registries"] = list } } };

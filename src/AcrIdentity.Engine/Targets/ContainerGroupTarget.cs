@@ -77,7 +77,7 @@ namespace AcrIdentity.Engine.Targets
 
         internal override PullConfigCheck CheckPullConfig(TargetState state, PullIdentity want, RegistryInfo registry)
         {
-            JsonObject? cred = Credentials(state.Resource).FirstOrDefault(c => string.Equals(Json.Str(c, "server"), registry.LoginServer, StringComparison.OrdinalIgnoreCase));
+            JsonObject? cred = Credentials(state.Resource).FirstOrDefault(c => IsEntryFor(c, registry));
             string? identity = Json.Str(cred, "identity");
             string current = cred == null ? $"no credential for {registry.LoginServer}" :
                 identity != null ? $"{registry.LoginServer} with identity {identity}" : $"{registry.LoginServer} with username {Json.Str(cred, "username")}";
@@ -109,7 +109,7 @@ namespace AcrIdentity.Engine.Targets
             bool found = false;
             foreach (JsonObject cred in (Json.Arr(properties, "imageRegistryCredentials") ?? new JsonArray()).OfType<JsonObject>())
             {
-                if (string.Equals(Json.Str(cred, "server"), registry.LoginServer, StringComparison.OrdinalIgnoreCase))
+                if (IsEntryFor(cred, registry))
                 {
                     if (found) continue;
                     found = true;
@@ -129,7 +129,7 @@ namespace AcrIdentity.Engine.Targets
             Replied(state, await arm.PutAsync(state.Id.ToString(), DesiredSpec(state, want, registry), ct).ConfigureAwait(false));
 
         private static JsonObject? IdentityCredential(JsonNode? resource, RegistryInfo registry) =>
-            Credentials(resource).FirstOrDefault(c => string.Equals(Json.Str(c, "server"), registry.LoginServer, StringComparison.OrdinalIgnoreCase) && !string.IsNullOrEmpty(Json.Str(c, "identity")));
+            Credentials(resource).FirstOrDefault(c => IsIdentityEntryFor(c, registry));
 
         internal override PullConfigCheck CheckPullOff(TargetState state, RegistryInfo registry)
         {
@@ -160,7 +160,7 @@ namespace AcrIdentity.Engine.Targets
             var kept = new JsonArray();
             foreach (JsonObject cred in (Json.Arr(properties, "imageRegistryCredentials") ?? new JsonArray()).OfType<JsonObject>())
             {
-                if (!string.Equals(Json.Str(cred, "server"), registry.LoginServer, StringComparison.OrdinalIgnoreCase)) kept.Add(Json.Clone(cred));
+                if (!IsEntryFor(cred, registry)) kept.Add(Json.Clone(cred));
             }
             Json.Set(properties, "imageRegistryCredentials", kept);
             return Replied(state, await arm.PutAsync(state.Id.ToString(), spec, ct).ConfigureAwait(false));

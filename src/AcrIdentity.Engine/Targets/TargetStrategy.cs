@@ -146,6 +146,14 @@ namespace AcrIdentity.Engine.Targets
             return null;
         }
 
+        /// <summary>A {server, identity, …} registry entry (container groups' imageRegistryCredentials, container apps' registries) naming this registry.</summary>
+        internal static bool IsEntryFor(JsonObject entry, RegistryInfo registry) =>
+            string.Equals(Json.Str(entry, "server"), registry.LoginServer, StringComparison.OrdinalIgnoreCase);
+
+        /// <summary>Such an entry that pulls with a managed identity.</summary>
+        internal static bool IsIdentityEntryFor(JsonObject entry, RegistryInfo registry) =>
+            IsEntryFor(entry, registry) && !string.IsNullOrEmpty(Json.Str(entry, "identity"));
+
         internal static bool ImageIsFrom(string image, RegistryInfo registry)
         {
             int slash = image.IndexOf('/');
