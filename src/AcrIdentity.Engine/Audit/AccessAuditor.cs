@@ -45,7 +45,7 @@ namespace AcrIdentity.Engine.Audit
             _subscriptionId = context.SubscriptionId;
             _registries = new RegistryResolver(_arm, host, context.SubscriptionId);
             _graph = new ResourceGraphClient(_arm, host);
-            _directory = new EntraDirectory(context, host);
+            _directory = new EntraDirectory(context, _arm, host);
         }
 
         public async Task<AuditResult> AuditAsync(AuditRequest request, CancellationToken ct)

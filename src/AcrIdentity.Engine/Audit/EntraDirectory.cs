@@ -74,11 +74,12 @@ namespace AcrIdentity.Engine.Audit
         private HttpPipeline? _pipeline;
         private readonly DirectoryState _state;
 
-        internal EntraDirectory(ModuleContext context, IEngineHost host, DirectoryState? state = null)
+        /// <param name="arm">The caller's gateway, for the subscriptions' tenants.</param>
+        internal EntraDirectory(ModuleContext context, ArmGateway arm, IEngineHost host, DirectoryState? state = null)
         {
             _context = context;
+            _arm = arm;
             _host = host;
-            _arm = context.CreateGateway(host);
             _state = state ?? new DirectoryState();
         }
 

@@ -67,7 +67,7 @@ namespace AcrIdentity.Engine.Checks
             _registries = new RegistryResolver(_arm, host, context.SubscriptionId, _cache.Registries);
             _identities = new IdentityResolver(_arm, host, context.SubscriptionId, _cache.Identities);
             _permissions = new PermissionEvaluator(_arm);
-            _directory = new EntraDirectory(context, host, _cache.Directory);
+            _directory = new EntraDirectory(context, _arm, host, _cache.Directory);
         }
 
         /// <summary>One report per target (the site and each slot with IncludeSlots), or one for a bare identity.</summary>
@@ -192,8 +192,9 @@ namespace AcrIdentity.Engine.Checks
                 ctx.Grants = await _permissions.GrantsForAsync(ctx.Registry, ctx.Identity.PrincipalId, ct).ConfigureAwait(false);
             }
             ctx.AllGrants = await _permissions.AllGrantsAsync(ctx.Registry, ct).ConfigureAwait(false);
-            var others = ctx.AllGrants.Where(g => g.GrantsPullSomehow && g.IsDirectoryPrincipal && !string.Equals(g.PrincipalId, ctx.Identity?.PrincipalId, StringComparison.OrdinalIgnoreCase))
+            var pullers = ctx.AllGrants.Where(g => g.GrantsPullSomehow && g.IsDirectoryPrincipal)
                 .Select(g => g.PrincipalId).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+            var others = pullers.Where(p => !string.Equals(p, ctx.Identity?.PrincipalId, StringComparison.OrdinalIgnoreCase)).ToList();
             if (others.Count == 0) return;
             if (_cache.DirectoryAvailable)
             {
@@ -207,8 +208,7 @@ namespace AcrIdentity.Engine.Checks
                     }
                     // One Graph call answers which principals exist, wherever their identities live. It asks about every
                     // pull principal of the registry, this target's too, so the command's later targets ask nothing more.
-                    var unseen = ctx.AllGrants.Where(g => g.GrantsPullSomehow && g.IsDirectoryPrincipal).Select(g => g.PrincipalId)
-                        .Distinct(StringComparer.OrdinalIgnoreCase).Where(p => !_cache.PrincipalExists.ContainsKey(p)).ToList();
+                    var unseen = pullers.Where(p => !_cache.PrincipalExists.ContainsKey(p)).ToList();
                     if (unseen.Count > 0)
                     {
                         var found = await _directory.LookUpAsync(unseen, ct).ConfigureAwait(false);
